@@ -1,0 +1,37 @@
+"""bayesgrn: Bayesian inference of gene regulatory networks from steady-state expression.
+
+The public API::
+
+    data = bayesgrn.read_expression("expr.tsv", regulators="tfs.txt")
+    post = bayesgrn.fit(data, model="horseshoe", seed=0)
+    post.edges(ci_prob=0.9)
+"""
+
+from __future__ import annotations
+
+from bayesgrn.data import BayesGRNInputError, ExpressionData
+from bayesgrn.fit import fit
+from bayesgrn.io import read_expression, read_regulators
+from bayesgrn.metrics import evaluate, read_gold_standard
+from bayesgrn.posterior import Posterior
+from bayesgrn.simulate import SimulatedData, simulate
+from bayesgrn.spec import ModelSpec, available_specs, load_spec
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BayesGRNInputError",
+    "ExpressionData",
+    "ModelSpec",
+    "Posterior",
+    "SimulatedData",
+    "__version__",
+    "available_specs",
+    "evaluate",
+    "fit",
+    "load_spec",
+    "read_expression",
+    "read_gold_standard",
+    "read_regulators",
+    "simulate",
+]

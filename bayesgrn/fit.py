@@ -1,0 +1,146 @@
+"""The one entry point: ``bayesgrn.fit(data, ...) -> Posterior``."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyro
+import torch
+
+from bayesgrn._torch import isolated_param_store, resolve_device, seeded
+from bayesgrn.data import ExpressionData
+from bayesgrn.infer import METHODS
+from bayesgrn.inputs import build_inputs
+from bayesgrn.posterior import Posterior
+from bayesgrn.spec import ModelSpec, load_spec
+
+logger = logging.getLogger(__name__)
+
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+def fit(
+    data: ExpressionData | pd.DataFrame | np.ndarray,
+    *,
+    model: str | os.PathLike[str] | ModelSpec = "horseshoe",
+    method: str = "svi",
+    seed: int = 0,
+    device: str = "auto",
+    prior: Mapping[str, Any] | None = None,
+    guide: Mapping[str, Any] | None = None,
+    svi: Mapping[str, Any] | None = None,
+    num_steps: int | None = None,
+    subsample_size: int | None = None,
+    num_samples: int = 500,
+    warmup_steps: int = 500,
+    dtype: str = "float32",
+    progress: bool = False,
+) -> Posterior:
+    """Fit the network posterior.
+
+    Parameters
+    ----------
+    data
+        An :class:`ExpressionData` (see :func:`bayesgrn.read_expression`), or a samples x genes
+        DataFrame/array (validated with default options).
+    model
+        A bundled spec name (``"horseshoe"``), a path to a TOML spec, or a :class:`ModelSpec`.
+    method
+        ``"svi"`` (default) or ``"nuts"`` (small problems; reference posterior).
+    seed
+        Seeds everything random in the fit; the caller's global RNG is left untouched.
+    device
+        ``"auto"`` (CUDA when available), ``"cpu"`` or ``"cuda"``.
+    prior, guide, svi
+        Overrides of the spec's sections, e.g. ``prior={"slab_scale": 2.0}``.
+    num_steps
+        Maximum SVI steps (overrides ``svi.num_steps``).
+    subsample_size
+        Minibatch size over samples for SVI (likelihood rescaled by Pyro's plate).
+    num_samples, warmup_steps
+        NUTS draws and warm-up iterations.
+    dtype
+        ``"float32"`` (default) or ``"float64"``.
+    progress
+        Show a tqdm progress bar.
+
+    Returns
+    -------
+    Posterior
+        Immutable posterior over ``W[regulator, target]``.
+    """
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    if dtype not in DTYPES:
+        raise ValueError(f"unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}")
+    if not isinstance(data, ExpressionData):
+        data = ExpressionData.from_array(data)
+    overrides = {k: dict(v) for k, v in (("prior", prior), ("guide", guide), ("svi", svi)) if v}
+    spec = load_spec(model).with_overrides(overrides)
+    if num_steps is not None and num_steps < 1:
+        raise ValueError(f"num_steps must be >= 1, got {num_steps}")
+    if subsample_size is not None and not 1 <= subsample_size <= data.n_samples:
+        raise ValueError(
+            f"subsample_size must be between 1 and the number of samples ({data.n_samples}); "
+            f"got {subsample_size}"
+        )
+    torch_device = resolve_device(device)
+    start = time.perf_counter()
+    with seeded(seed, torch_device), isolated_param_store():
+        inputs = build_inputs(data, spec, torch_device, DTYPES[dtype])
+        if method == "svi":
+            from bayesgrn.infer.svi import run_svi
+
+            result = run_svi(
+                inputs, spec, subsample_size=subsample_size, progress=progress, num_steps=num_steps
+            )
+            w_draws, site_means, losses = result.w_draws, result.site_means, result.losses
+            diagnostics: dict[str, Any] = {
+                "steps": result.steps,
+                "converged": result.converged,
+                "final_elbo": float(-np.mean(losses[-min(len(losses), spec.svi.window) :])),
+                "subsample_size": subsample_size,
+            }
+        else:
+            from bayesgrn.infer.nuts import run_nuts
+
+            w_draws, site_means, diagnostics = run_nuts(
+                inputs, spec, num_samples=num_samples, warmup_steps=warmup_steps, progress=progress
+            )
+            losses = np.zeros(0)
+    seconds = time.perf_counter() - start
+    diagnostics.update(
+        {
+            "seconds": round(seconds, 3),
+            "n_samples": data.n_samples,
+            "n_genes": data.n_genes,
+            "data_source": data.source,
+            "transform": data.transform,
+            "dtype": dtype,
+            "torch_version": torch.__version__,
+            "pyro_version": pyro.__version__,
+        }
+    )
+    regulator_index = data.regulator_index
+    return Posterior(
+        w_draws=w_draws.astype(np.float32),
+        regulators=data.regulators,
+        targets=data.genes,
+        allowed=inputs.allowed.bool().cpu().numpy(),
+        regulator_scale=data.scale[regulator_index].copy(),
+        target_scale=data.scale.copy(),
+        spec=spec.to_dict(),
+        spec_hash=spec.hash,
+        method=method,
+        seed=int(seed),
+        device=str(torch_device),
+        diagnostics=diagnostics,
+        losses=np.asarray(losses, dtype=np.float64),
+        site_means={k: np.asarray(v, dtype=np.float64) for k, v in site_means.items()},
+    )

@@ -1,0 +1,121 @@
+r"""Variational families for :func:`bayesgrn.model.grn_model`.
+
+Both guides are plain ``torch.nn.Module`` objects holding their parameters as
+``nn.Parameter`` -- nothing touches Pyro's global param store -- and both use log-normal
+factors for the positive scales :math:`\tau_j, c_j^2, \sigma_j, \lambda_{rj}` and normal
+factors for the intercepts :math:`b_{kj}`. They differ in the weight factor:
+
+``"normal"`` (mean-field)
+    :math:`q(z_{rj}) = \mathcal N(m_{rj}, s_{rj}^2)`, independent of the scales. Cheap,
+    but a strong weight's :math:`z` and :math:`\lambda` are tightly anti-correlated in the
+    posterior, which mean-field cannot express: intervals come out too narrow.
+
+``"conjugate"`` (structured, default)
+    Each weight stays coupled to its own scale :math:`g_{rj} = \tau_j\tilde\lambda_{rj}`.
+    The guide learns a Gaussian *likelihood factor* :math:`\mathcal N(W_{rj}; m_{rj}, v_{rj})`
+    and multiplies it by the exact conditional prior :math:`\mathcal N(W_{rj}; 0, g_{rj}^2)`:
+
+    .. math::
+
+        q(W_{rj} \mid g_{rj}) = \mathcal N\!\left(\frac{g^2 m}{g^2 + v},\;
+            \frac{g^2 v}{g^2 + v}\right), \qquad
+        q(z_{rj} \mid g_{rj}) = \mathcal N\!\left(\frac{g\, m}{g^2 + v},\;
+            \frac{v}{g^2 + v}\right).
+
+    Where the data dominate (:math:`g^2 \gg v`) this is the centred posterior
+    :math:`\mathcal N(m, v)`; where the prior dominates (:math:`g^2 \ll v`) it is the
+    non-centred prior :math:`z \sim \mathcal N(0, 1)`, so it adapts its parameterisation
+    weight by weight at no extra cost.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pyro
+import pyro.distributions as dist
+import torch
+from torch import nn
+from torch.nn.functional import softplus
+
+from bayesgrn.model import ModelInputs, regularized_scale
+from bayesgrn.spec import GuideSpec, PriorSpec
+
+_MIN_SCALE = 1e-4
+
+
+def _positive(raw: torch.Tensor) -> torch.Tensor:
+    return softplus(raw) + _MIN_SCALE
+
+
+def _inv_positive(value: float) -> float:
+    return math.log(math.expm1(max(value - _MIN_SCALE, 1e-6)))
+
+
+class HorseshoeGuide(nn.Module):
+    """Guide for :func:`~bayesgrn.model.grn_model` (see the module docstring).
+
+    Parameters
+    ----------
+    inputs
+        The model inputs (shapes and ``tau0`` for initialisation).
+    prior
+        The prior spec (slab scale for initialisation).
+    spec
+        Guide kind and initial scale.
+    """
+
+    def __init__(self, inputs: ModelInputs, prior: PriorSpec, spec: GuideSpec) -> None:
+        super().__init__()
+        self.kind = spec.kind
+        n_reg, n_tgt, n_cond = inputs.n_regulators, inputs.n_targets, inputs.n_conditions
+        like = inputs.tau0
+        s0 = _inv_positive(spec.init_scale)
+
+        def param(shape: tuple[int, ...], value: float) -> nn.Parameter:
+            return nn.Parameter(torch.full(shape, value, dtype=like.dtype, device=like.device))
+
+        self.tau_loc = nn.Parameter(inputs.tau0.log().clone())
+        self.tau_raw = param((n_tgt,), s0)
+        self.c2_loc = param((n_tgt,), math.log(prior.slab_scale**2))
+        self.c2_raw = param((n_tgt,), s0)
+        self.sigma_loc = param((n_tgt,), math.log(0.5 * prior.noise_scale))
+        self.sigma_raw = param((n_tgt,), s0)
+        self.b_loc = param((n_cond, n_tgt), 0.0)
+        self.b_raw = param((n_cond, n_tgt), s0)
+        # start every weight "free" (prior sd tau0*lam ~ init_weight_scale, larger than the
+        # likelihood factor's sd) so the data move W from step one; shrinkage then acts
+        # on the null weights. This avoids the vanishing gradients of a start at the prior.
+        lam0 = torch.log(spec.init_weight_scale / inputs.tau0).expand(n_reg, n_tgt)
+        self.lam_loc = nn.Parameter(lam0.clone())
+        self.lam_raw = param((n_reg, n_tgt), s0)
+        self.w_loc = param((n_reg, n_tgt), 0.0)
+        # conjugate: log-variance of the likelihood factor; normal: raw sd of z
+        n_obs = inputs.active.sum(0).clamp(min=1).to(like.dtype)  # (n_targets,)
+        log_v0 = (-n_obs.log()).expand(n_reg, n_tgt)
+        self.w_raw = (
+            nn.Parameter(log_v0.clone()) if self.kind == "conjugate" else param((n_reg, n_tgt), s0)
+        )
+
+    def forward(
+        self, inputs: ModelInputs, prior: PriorSpec, subsample_size: int | None = None
+    ) -> dict[str, torch.Tensor]:
+        """Sample every latent site of the model; returns them by name."""
+        n_reg, n_tgt = inputs.n_regulators, inputs.n_targets
+        with pyro.plate("targets", n_tgt, dim=-1):
+            tau = pyro.sample("tau", dist.LogNormal(self.tau_loc, _positive(self.tau_raw)))
+            c2 = pyro.sample("c2", dist.LogNormal(self.c2_loc, _positive(self.c2_raw)))
+            sigma = pyro.sample("sigma", dist.LogNormal(self.sigma_loc, _positive(self.sigma_raw)))
+            with pyro.plate("conditions", inputs.n_conditions, dim=-2):
+                b = pyro.sample("b", dist.Normal(self.b_loc, _positive(self.b_raw)))
+            with pyro.plate("regulators", n_reg, dim=-2):
+                lam = pyro.sample("lam", dist.LogNormal(self.lam_loc, _positive(self.lam_raw)))
+                if self.kind == "conjugate":
+                    g = tau * regularized_scale(lam, tau, c2)  # (n_reg, n_targets)
+                    g2, v = g.square(), self.w_raw.exp()
+                    z_loc = g * self.w_loc / (g2 + v)
+                    z_scale = torch.sqrt(v / (g2 + v)).clamp(min=_MIN_SCALE)
+                else:
+                    z_loc, z_scale = self.w_loc, _positive(self.w_raw)
+                z = pyro.sample("z", dist.Normal(z_loc, z_scale))
+        return {"tau": tau, "c2": c2, "sigma": sigma, "b": b, "lam": lam, "z": z}

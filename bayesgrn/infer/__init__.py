@@ -1,0 +1,5 @@
+"""Inference back ends, dispatched by name from :func:`bayesgrn.fit`."""
+
+from __future__ import annotations
+
+METHODS = ("svi", "nuts")

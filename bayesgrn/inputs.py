@@ -1,0 +1,70 @@
+"""Turn :class:`~bayesgrn.data.ExpressionData` + a spec into the model's tensors."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from bayesgrn.data import ExpressionData
+from bayesgrn.model import ModelInputs, global_scale_prior
+from bayesgrn.spec import ModelSpec
+
+
+def edge_mask(data: ExpressionData) -> np.ndarray:
+    """``(n_regulators, n_genes)`` bool: True for candidate edges (every pair but self-edges)."""
+    allowed = np.ones((len(data.regulators), data.n_genes), dtype=bool)
+    allowed[np.arange(len(data.regulators)), data.regulator_index] = False
+    return allowed
+
+
+def build_inputs(
+    data: ExpressionData,
+    spec: ModelSpec,
+    device: torch.device,
+    dtype: torch.dtype = torch.float32,
+) -> ModelInputs:
+    """Standardise, build the design masks and the per-target global-scale prior ``tau0``."""
+    allowed = edge_mask(data)
+    active = ~data.perturbed if spec.interventions == "cut" else np.ones_like(data.perturbed)
+    n_candidates = allowed.sum(axis=0).astype(np.float64)
+    n_active = active.sum(axis=0).astype(np.float64)
+    tau0 = global_scale_prior(
+        spec.prior.expected_edges_per_target,
+        torch.as_tensor(n_candidates),
+        torch.as_tensor(n_active),
+    )
+
+    def tensor(arr: np.ndarray, kind: torch.dtype = dtype) -> torch.Tensor:
+        return torch.as_tensor(np.array(arr, copy=True), dtype=kind, device=device)
+
+    jacobian_targets = clamped = None
+    if spec.jacobian:
+        jacobian_targets = tensor(data.regulator_index, torch.int64)
+        clamped = tensor(clamped_regulators(data, spec.interventions == "cut"), torch.int64)
+    return ModelInputs(
+        x=tensor(data.standardized()),
+        active=tensor(active, torch.bool),
+        regulator_index=tensor(data.regulator_index, torch.int64),
+        allowed=tensor(allowed),
+        local_scale=tensor(np.ones(allowed.shape)),
+        condition=tensor(data.condition_index, torch.int64),
+        n_conditions=len(data.conditions),
+        tau0=tau0.to(device=device, dtype=dtype),
+        jacobian_targets=jacobian_targets,
+        clamped_regulators=clamped,
+    )
+
+
+def clamped_regulators(data: ExpressionData, cut: bool) -> np.ndarray:
+    """``(n_samples, k_max)`` regulator rows clamped per sample, padded with -1."""
+    if not cut:
+        return np.full((data.n_samples, 0), -1, dtype=np.int64)
+    clamped_regs = data.perturbed[:, data.regulator_index]  # (n_samples, n_regulators)
+    k_max = int(clamped_regs.sum(axis=1).max(initial=0))
+    out = np.full((data.n_samples, k_max), -1, dtype=np.int64)
+    rows, cols = np.nonzero(clamped_regs)
+    slot = np.zeros(data.n_samples, dtype=np.int64)
+    for s, r in zip(rows, cols, strict=True):  # one entry per clamped (sample, gene)
+        out[s, slot[s]] = r
+        slot[s] += 1
+    return out

@@ -1,0 +1,213 @@
+r"""The linear steady-state model with a regularized horseshoe on ``W``.
+
+For samples :math:`s`, targets :math:`j` and candidate regulators :math:`r` (all on the
+standardised scale of :class:`~bayesgrn.data.ExpressionData`):
+
+.. math::
+
+    x_{sj} &= b_{k(s)j} + \sum_r W_{rj}\, x_{sr} + \varepsilon_{sj},
+        \qquad \varepsilon_{sj} \sim \mathcal N(0, \sigma_j^2)
+        \quad\text{for every } (s, j) \text{ with } j \text{ not perturbed in } s, \\
+    W_{rj} &= z_{rj}\, \tau_j\, \tilde\lambda_{rj}\, A_{rj}, \qquad
+        z_{rj} \sim \mathcal N(0, 1), \\
+    \tilde\lambda_{rj}^2 &= \frac{c_j^2 \lambda_{rj}^2}{c_j^2 + \tau_j^2 \lambda_{rj}^2},
+        \qquad \lambda_{rj} \sim \mathcal C^+(0, \ell_{rj}), \\
+    \tau_j &\sim \mathcal C^+(0, \tau_{0j}), \qquad
+        \tau_{0j} = \frac{p_0}{D_j - p_0} \frac{1}{\sqrt{n_j}}, \qquad
+    c_j^2 \sim \mathrm{InvGamma}(\nu/2, \nu s^2/2), \\
+    \sigma_j &\sim \mathcal N^+(0, s_\sigma^2), \qquad b_{kj} \sim \mathcal N(0, s_b^2).
+
+:math:`A_{rj} \in \{0, 1\}` removes self-edges (and forbidden edges); :math:`\ell_{rj}` is
+the local prior scale (1 unless prior knowledge raises it); :math:`k(s)` is the sample's
+condition; :math:`D_j` and :math:`n_j` are target ``j``'s number of candidate regulators
+and of unperturbed samples. Perturbed entries (knockouts etc.) are *cut* from the
+likelihood -- the do-operator -- but still act as regressors for their targets. The noise
+scale in :math:`\tau_0` is 1 because the data are standardised.
+
+The product over targets is an exact likelihood when ``W`` is acyclic and a pseudo-
+likelihood (a dependency network) otherwise; it factorises over targets given the
+per-target globals :math:`\tau_j, c_j^2, \sigma_j`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyro
+import pyro.distributions as dist
+import torch
+from pyro import poutine
+
+from bayesgrn.spec import PriorSpec
+
+
+@dataclass(frozen=True)
+class ModelInputs:
+    """Tensors the model needs, already on the fit's device.
+
+    Attributes
+    ----------
+    x
+        ``(n_samples, n_genes)`` standardised expression.
+    active
+        ``(n_samples, n_targets)`` bool; False where the target's equation is cut.
+    regulator_index
+        ``(n_regulators,)`` column of each regulator in ``x``.
+    allowed
+        ``(n_regulators, n_targets)`` 0/1; 0 for self-edges and forbidden edges.
+    local_scale
+        ``(n_regulators, n_targets)`` scale of the half-Cauchy on ``lambda``.
+    condition
+        ``(n_samples,)`` int64 condition code per sample.
+    n_conditions
+        Number of conditions (intercept rows).
+    tau0
+        ``(n_targets,)`` global-scale prior per target.
+    jacobian_targets
+        ``(n_regulators,)`` target column of each regulator, or None to drop the Jacobian
+        term (the per-target pseudo-likelihood).
+    clamped_regulators
+        ``(n_samples, k_max)`` int64: the regulators (rows of ``W``) clamped in each
+        sample, padded with ``-1``.
+    """
+
+    x: torch.Tensor
+    active: torch.Tensor
+    regulator_index: torch.Tensor
+    allowed: torch.Tensor
+    local_scale: torch.Tensor
+    condition: torch.Tensor
+    n_conditions: int
+    tau0: torch.Tensor
+    jacobian_targets: torch.Tensor | None = None
+    clamped_regulators: torch.Tensor | None = None
+
+    @property
+    def n_samples(self) -> int:  # noqa: D102
+        return self.x.shape[0]
+
+    @property
+    def n_regulators(self) -> int:  # noqa: D102
+        return self.allowed.shape[0]
+
+    @property
+    def n_targets(self) -> int:  # noqa: D102
+        return self.allowed.shape[1]
+
+
+def global_scale_prior(
+    expected_edges: float, n_candidates: torch.Tensor, n_samples: torch.Tensor
+) -> torch.Tensor:
+    r"""Return Piironen & Vehtari's global scale :math:`\tau_0 = p_0/(D - p_0) \cdot 1/\sqrt{n}`.
+
+    The noise sd in their formula is 1 on the standardised scale.
+
+    ``p0`` is capped below ``D`` so that a target with few candidates keeps a positive scale.
+    """
+    d = n_candidates.clamp(min=1.0)
+    p0 = torch.minimum(torch.full_like(d, expected_edges), 0.5 * d)
+    return p0 / (d - p0) / n_samples.clamp(min=1.0).sqrt()
+
+
+def regularized_scale(lam: torch.Tensor, tau: torch.Tensor, c2: torch.Tensor) -> torch.Tensor:
+    r"""Compute the regularized local scale.
+
+    :math:`\tilde\lambda = \sqrt{c^2\lambda^2 / (c^2 + \tau^2\lambda^2)}`.
+
+    Limits: for :math:`\tau\lambda \to 0`, :math:`\tau\tilde\lambda \approx \tau\lambda \to 0`
+    (horseshoe shrinkage); for :math:`\tau\lambda \to \infty`, :math:`\tau\tilde\lambda \to c`
+    (a Gaussian slab of scale :math:`c`).
+    """
+    lam2 = lam.square()
+    return torch.sqrt(c2 * lam2 / (c2 + tau.square() * lam2))
+
+
+def horseshoe_weights(
+    z: torch.Tensor, lam: torch.Tensor, tau: torch.Tensor, c2: torch.Tensor, allowed: torch.Tensor
+) -> torch.Tensor:
+    r""":math:`W = z\,\tau\,\tilde\lambda\,A`; broadcasts over leading draw dimensions."""
+    return z * tau * regularized_scale(lam, tau, c2) * allowed
+
+
+def log_jacobian(
+    w: torch.Tensor, jacobian_targets: torch.Tensor, clamped: torch.Tensor
+) -> torch.Tensor:
+    r"""Per-sample :math:`\log|\det (I - W)_{UU}|` over each sample's unclamped genes :math:`U`.
+
+    Only regulators have non-zero rows in ``W``, so the determinant reduces to the
+    regulators' block :math:`B = I - W_{RR}`; clamping the regulators :math:`K` removes
+    their rows and columns, and :math:`\det B_{-K,-K} = \det B \cdot \det (B^{-1})_{KK}`
+    (Jacobi's complementary-minor identity).
+
+    Parameters
+    ----------
+    w
+        ``(..., n_regulators, n_targets)``, possibly with leading draw/particle dimensions.
+    jacobian_targets
+        ``(n_regulators,)`` target column of each regulator.
+    clamped
+        ``(batch, k_max)`` regulator rows clamped in each sample, padded with ``-1``.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(..., batch)``.
+    """
+    n_reg = w.shape[-2]
+    block = torch.eye(n_reg, dtype=w.dtype, device=w.device) - w.index_select(
+        -1, jacobian_targets
+    )  # (..., n_regulators, n_regulators)
+    logdet = torch.linalg.slogdet(block).logabsdet  # (...)
+    out = logdet.unsqueeze(-1).expand(*logdet.shape, clamped.shape[0])
+    if clamped.shape[-1] == 0 or not bool((clamped >= 0).any()):
+        return out
+    inv = torch.linalg.inv(block)  # (..., n_regulators, n_regulators)
+    pad = clamped < 0  # (batch, k_max)
+    k = clamped.clamp(min=0)
+    rows = inv[..., k, :]  # (..., batch, k_max, n_regulators)
+    sub = torch.gather(rows, -1, k.unsqueeze(-2).expand(*rows.shape[:-1], k.shape[-1]))
+    keep = (~pad).unsqueeze(-1) & (~pad).unsqueeze(-2)  # (batch, k_max, k_max)
+    eye = torch.eye(k.shape[-1], dtype=w.dtype, device=w.device)
+    sub = torch.where(keep, sub, eye)  # padded rows/columns become identity
+    return out + torch.linalg.slogdet(sub).logabsdet
+
+
+def grn_model(inputs: ModelInputs, prior: PriorSpec, subsample_size: int | None = None) -> None:
+    """Pyro model of the linear steady state (equations in the module docstring).
+
+    Sites: ``tau``, ``c2``, ``sigma`` (targets), ``b`` (conditions x targets), ``lam`` and
+    ``z`` (regulators x targets), deterministic ``W``, observed ``x``.
+    """
+    n_reg, n_tgt = inputs.n_regulators, inputs.n_targets
+    half_df = 0.5 * prior.slab_df
+    targets = pyro.plate("targets", n_tgt, dim=-1)
+    with targets:
+        tau = pyro.sample("tau", dist.HalfCauchy(inputs.tau0))  # (n_targets,)
+        c2 = pyro.sample(
+            "c2",
+            dist.InverseGamma(  # (n_targets,)
+                inputs.tau0.new_tensor(half_df),
+                inputs.tau0.new_tensor(half_df * prior.slab_scale**2),
+            ),
+        )
+        sigma = pyro.sample("sigma", dist.HalfNormal(inputs.tau0.new_tensor(prior.noise_scale)))
+        with pyro.plate("conditions", inputs.n_conditions, dim=-2):
+            b = pyro.sample("b", dist.Normal(0.0, inputs.tau0.new_tensor(prior.intercept_scale)))
+        with pyro.plate("regulators", n_reg, dim=-2):
+            lam = pyro.sample("lam", dist.HalfCauchy(inputs.local_scale))  # (n_reg, n_targets)
+            z = pyro.sample("z", dist.Normal(0.0, torch.ones_like(inputs.local_scale)))
+            w = pyro.deterministic(  # (n_regulators, n_targets)
+                "W", horseshoe_weights(z, lam, tau, c2, inputs.allowed)
+            )
+    with pyro.plate("samples", inputs.n_samples, subsample_size=subsample_size, dim=-2) as idx:
+        x = inputs.x.index_select(0, idx)  # (batch, n_genes)
+        regulators = x.index_select(1, inputs.regulator_index)  # (batch, n_regulators)
+        mean = b.index_select(-2, inputs.condition.index_select(0, idx)) + regulators @ w
+        with targets, poutine.mask(mask=inputs.active.index_select(0, idx)):
+            pyro.sample("x", dist.Normal(mean, sigma), obs=x)  # (batch, n_targets)
+        if inputs.jacobian_targets is not None:
+            # change of variables e -> x of the structural equations: the exact likelihood
+            # for any (also cyclic) W, per sample over its unclamped genes
+            clamped = inputs.clamped_regulators.index_select(0, idx)  # (batch, k_max)
+            jac = log_jacobian(w, inputs.jacobian_targets, clamped)  # (..., batch)
+            pyro.factor("jacobian", jac.unsqueeze(-1))  # (..., batch, 1)

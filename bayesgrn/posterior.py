@@ -1,0 +1,292 @@
+"""The immutable result of a fit.
+
+A :class:`Posterior` holds draws of ``W[regulator, target]`` on the standardised scale,
+the names, the resolved model spec and its hash, and the fit's diagnostics. It holds no
+live guide, optimiser or Pyro state. Every accessor returns a new object.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bayesgrn import decision
+from bayesgrn._arviz import to_inference_data
+
+FORMAT_VERSION = 1
+SCALES = ("standardized", "data")
+
+
+@dataclass(frozen=True, eq=False)
+class Posterior:
+    """Posterior over a signed, directed network.
+
+    Attributes
+    ----------
+    w_draws
+        ``(n_draws, n_regulators, n_targets)`` draws of ``W`` in standardised units
+        (a one-sd change of the regulator moves the target by ``W`` of its sds).
+    regulators, targets
+        Names along the two axes of ``W``.
+    allowed
+        ``(n_regulators, n_targets)`` bool; False for self-edges and forbidden edges,
+        which are never reported.
+    regulator_scale, target_scale
+        Per-gene sds on the analysis scale; ``W_data = W * target_scale / regulator_scale``.
+    spec
+        The resolved model spec (``ModelSpec.to_dict()``), ``spec_hash`` its hash.
+    method, seed, device
+        How the posterior was obtained.
+    diagnostics
+        JSON-serialisable fit diagnostics (steps, seconds, final ELBO, converged, ...).
+    losses
+        Negative ELBO per SVI step (empty for NUTS).
+    site_means
+        Posterior means of the global sites (``tau``, ``c2``, ``sigma``, ``b``).
+    """
+
+    w_draws: np.ndarray
+    regulators: tuple[str, ...]
+    targets: tuple[str, ...]
+    allowed: np.ndarray
+    regulator_scale: np.ndarray
+    target_scale: np.ndarray
+    spec: dict[str, Any]
+    spec_hash: str
+    method: str
+    seed: int
+    device: str
+    diagnostics: dict[str, Any] = field(default_factory=dict)
+    losses: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    site_means: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        s, r, t = self.w_draws.shape
+        if (r, t) != (len(self.regulators), len(self.targets)) or self.allowed.shape != (r, t):
+            raise ValueError("Posterior: draws, names and mask disagree in shape")
+        for arr in (
+            self.w_draws,
+            self.allowed,
+            self.regulator_scale,
+            self.target_scale,
+            self.losses,
+        ):
+            arr.setflags(write=False)
+        for arr in self.site_means.values():
+            arr.setflags(write=False)
+
+    # ------------------------------------------------------------------ basic views
+    @property
+    def n_draws(self) -> int:
+        """Number of posterior draws."""
+        return self.w_draws.shape[0]
+
+    @property
+    def edge_threshold(self) -> float:
+        """δ in ``p_edge = P(|W| > δ)`` (standardised units), from the spec."""
+        return float(self.spec["decision"]["edge_threshold"])
+
+    def draws(self, scale: str = "standardized") -> np.ndarray:
+        """Return a copy of the draws of ``W``, ``(n_draws, n_regulators, n_targets)``."""
+        return self.w_draws * self._scale_factor(scale)
+
+    def _scale_factor(self, scale: str) -> np.ndarray | float:
+        if scale not in SCALES:
+            raise ValueError(f"scale must be one of {SCALES}, got {scale!r}")
+        if scale == "standardized":
+            return 1.0
+        return (self.target_scale[None, :] / self.regulator_scale[:, None]).astype(np.float32)
+
+    def _stats(self, ci_prob: float, scale: str) -> dict[str, np.ndarray]:
+        draws = self.draws(scale)
+        lower, upper = decision.credible_interval(draws, ci_prob)
+        return {
+            "mean": draws.mean(axis=0),
+            "sd": draws.std(axis=0, ddof=1),
+            "ci_lower": lower,
+            "ci_upper": upper,
+            "p_edge": decision.edge_probability(self.w_draws, self.edge_threshold),
+            "p_positive": decision.sign_probability(self.w_draws),
+            "lfsr": decision.local_false_sign_rate(self.w_draws),
+        }
+
+    # ------------------------------------------------------------------ edge tables
+    def edges(self, ci_prob: float = 0.9, scale: str = "standardized") -> pd.DataFrame:
+        """One row per candidate edge, most probable first.
+
+        Columns: ``regulator, target, mean, sd, ci_lower, ci_upper, p_edge, p_positive,
+        lfsr, lfdr`` plus arboreto's ``TF, importance`` (``importance = p_edge``). Sorted by
+        ``p_edge`` descending, ties by ``|mean|`` descending. ``ci_prob`` sets the
+        equal-tailed interval; ``scale`` is ``"standardized"`` or ``"data"`` (analysis units).
+        """
+        stats = self._stats(ci_prob, scale)
+        r_idx, t_idx = np.nonzero(self.allowed)
+        frame = pd.DataFrame(
+            {
+                "regulator": np.asarray(self.regulators, dtype=object)[r_idx],
+                "target": np.asarray(self.targets, dtype=object)[t_idx],
+                **{k: v[r_idx, t_idx].astype(np.float64) for k, v in stats.items()},
+            }
+        )
+        frame["lfdr"] = 1.0 - frame["p_edge"]
+        frame["TF"] = frame["regulator"]
+        frame["importance"] = frame["p_edge"]
+        frame = frame.assign(_abs=frame["mean"].abs())
+        frame = frame.sort_values(["p_edge", "_abs"], ascending=[False, False], kind="stable")
+        return frame.drop(columns="_abs").reset_index(drop=True)
+
+    def select(
+        self, fdr: float = 0.05, ci_prob: float = 0.9, scale: str = "standardized"
+    ) -> pd.DataFrame:
+        """Largest edge set whose posterior expected FDR (mean ``lfdr``) is ``<= fdr``."""
+        table = self.edges(ci_prob=ci_prob, scale=scale)
+        keep = decision.bayesian_fdr_selection(table["lfdr"].to_numpy(), fdr)
+        return table.iloc[np.sort(keep)].reset_index(drop=True)
+
+    def matrix(
+        self, stat: str = "mean", ci_prob: float = 0.9, scale: str = "standardized"
+    ) -> pd.DataFrame:
+        """``regulators x targets`` DataFrame of one statistic (GENIE3's VIM orientation).
+
+        ``stat`` is one of ``mean, sd, ci_lower, ci_upper, p_edge, p_positive, lfsr``;
+        self-edges and forbidden edges are 0.
+        """
+        stats = self._stats(ci_prob, scale)
+        if stat not in stats:
+            raise ValueError(f"unknown stat {stat!r}; choose one of {sorted(stats)}")
+        values = np.where(self.allowed, stats[stat], 0.0)
+        return pd.DataFrame(values, index=list(self.regulators), columns=list(self.targets))
+
+    # ------------------------------------------------------------------ summaries
+    def summary(self) -> dict[str, Any]:
+        """Fit diagnostics and provenance as a JSON-serialisable dict."""
+        return {
+            "model": self.spec.get("name"),
+            "spec_hash": self.spec_hash,
+            "method": self.method,
+            "seed": self.seed,
+            "device": self.device,
+            "n_regulators": len(self.regulators),
+            "n_targets": len(self.targets),
+            "n_draws": self.n_draws,
+            "edge_threshold": self.edge_threshold,
+            **self.diagnostics,
+        }
+
+    def __repr__(self) -> str:
+        elbo = self.diagnostics.get("final_elbo")
+        elbo_text = f", final ELBO {elbo:.6g}" if isinstance(elbo, float) else ""
+        return (
+            f"Posterior({len(self.regulators)} regulators x {len(self.targets)} targets, "
+            f"{self.n_draws} draws, method={self.method!r}, model={self.spec.get('name')!r}, "
+            f"seed={self.seed}{elbo_text})"
+        )
+
+    def to_arviz(self) -> Any:
+        """Return ArviZ data: ``W`` (dims chain, draw, regulator, target) and provenance."""
+        attrs = {
+            "model": str(self.spec.get("name")),
+            "spec_hash": self.spec_hash,
+            "spec": json.dumps(self.spec, sort_keys=True),
+            "method": self.method,
+            "seed": self.seed,
+            "device": self.device,
+        }
+        return to_inference_data(
+            {"W": self.w_draws[None]},
+            coords={"regulator": list(self.regulators), "target": list(self.targets)},
+            dims={"W": ["regulator", "target"]},
+            attrs=attrs,
+        )
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write to a ``.npz`` file (arrays + JSON metadata; no pickles), atomically."""
+        path = Path(path)
+        meta = {
+            "format_version": FORMAT_VERSION,
+            "regulators": list(self.regulators),
+            "targets": list(self.targets),
+            "spec": self.spec,
+            "spec_hash": self.spec_hash,
+            "method": self.method,
+            "seed": self.seed,
+            "device": self.device,
+            "diagnostics": self.diagnostics,
+            "site_names": sorted(self.site_means),
+        }
+        arrays = {
+            "w_draws": self.w_draws,
+            "allowed": self.allowed,
+            "regulator_scale": self.regulator_scale,
+            "target_scale": self.target_scale,
+            "losses": self.losses,
+            "meta": np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
+            **{f"site_{k}": v for k, v in self.site_means.items()},
+        }
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, **arrays)
+        atomic_write_bytes(path, buffer.getvalue())
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Posterior:
+        """Read a file written by :meth:`save`."""
+        path = Path(path)
+        if not path.is_file():
+            raise ValueError(f"posterior file {str(path)!r} does not exist")
+        try:
+            with np.load(path, allow_pickle=False) as npz:
+                arrays = {k: npz[k] for k in npz.files}
+            meta = json.loads(arrays.pop("meta").tobytes().decode())
+        except (OSError, ValueError, KeyError) as err:
+            raise ValueError(f"{str(path)!r} is not a bayesgrn posterior file: {err}") from None
+        if meta.get("format_version") != FORMAT_VERSION:
+            raise ValueError(
+                f"{str(path)!r}: unsupported format version {meta.get('format_version')}"
+            )
+        sites = {k: arrays[f"site_{k}"] for k in meta["site_names"]}
+        return cls(
+            w_draws=arrays["w_draws"],
+            regulators=tuple(meta["regulators"]),
+            targets=tuple(meta["targets"]),
+            allowed=arrays["allowed"],
+            regulator_scale=arrays["regulator_scale"],
+            target_scale=arrays["target_scale"],
+            spec=meta["spec"],
+            spec_hash=meta["spec_hash"],
+            method=meta["method"],
+            seed=int(meta["seed"]),
+            device=meta["device"],
+            diagnostics=meta["diagnostics"],
+            losses=arrays["losses"],
+            site_means=sites,
+        )
+
+    def replace(self, **changes: Any) -> Posterior:
+        """Return a copy with some fields changed (the original is untouched)."""
+        return dataclasses.replace(self, **changes)
+
+
+def atomic_write_bytes(path: Path, payload: bytes) -> None:
+    """Write ``payload`` to ``path`` via a temporary file in the same folder and ``os.replace``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
