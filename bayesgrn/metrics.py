@@ -46,7 +46,9 @@ def ranked_scores(edges: pd.DataFrame) -> pd.DataFrame:
 def read_gold_standard(source: str | os.PathLike[str] | pd.DataFrame) -> pd.DataFrame:
     """Read a gold standard: DREAM's ``regulator target 0/1`` TSV, or 2 columns (positives).
 
-    Returns ``regulator, target, label`` with ``label`` in {0, 1}.
+    A table with a ``weight`` column (as :attr:`SimulatedData.gold` and ``bayesgrn simulate``
+    write) lists true edges: ``label = weight != 0``. Returns ``regulator, target, label``
+    with ``label`` in {0, 1}.
     """
     if isinstance(source, pd.DataFrame):
         frame = source.copy()
@@ -56,11 +58,9 @@ def read_gold_standard(source: str | os.PathLike[str] | pd.DataFrame) -> pd.Data
         if not os.path.isfile(name):
             raise ValueError(f"gold-standard file {name!r} does not exist")
         frame = pd.read_csv(name, sep=None, engine="python", header=None, dtype=str)
-        if frame.shape[1] >= 2 and frame.iloc[0, 0].strip().lower() in (
-            "regulator",
-            "tf",
-            "source",
-        ):
+        first = str(frame.iloc[0, 0]).strip().lower() if len(frame) else ""
+        if first in ("regulator", "tf", "source"):
+            frame.columns = [str(c).strip().lower() for c in frame.iloc[0]]
             frame = frame.iloc[1:].reset_index(drop=True)
     if frame.shape[1] < 2:
         raise ValueError(f"gold standard {name}: needs at least 2 columns (regulator, target)")
@@ -71,7 +71,13 @@ def read_gold_standard(source: str | os.PathLike[str] | pd.DataFrame) -> pd.Data
             "target": frame[cols[1]].astype(str).str.strip(),
         }
     )
-    if "label" in frame.columns:
+    if "weight" in frame.columns:
+        weight = pd.to_numeric(frame["weight"], errors="coerce")
+        if weight.isna().any():
+            row = int(np.nonzero(weight.isna().to_numpy())[0][0])
+            raise ValueError(f"gold standard {name}: row {row + 1} has a non-numeric weight")
+        labels = (weight != 0).astype(int)
+    elif "label" in frame.columns:
         labels = frame["label"]
     elif frame.shape[1] >= 3:
         labels = frame[cols[2]]
@@ -103,13 +109,8 @@ def evaluate(
     edges = prediction.edges() if hasattr(prediction, "edges") else prediction
     ranked = ranked_scores(edges)
     truth = read_gold_standard(gold)
-    labelled = (
-        isinstance(gold, pd.DataFrame)
-        and gold.shape[1] >= 3
-        or not isinstance(gold, pd.DataFrame)
-        and (truth["label"] == 0).any()
-    )
-    if labelled:
+    # a gold standard that lists negatives (DREAM lists every pair) defines the universe
+    if (truth["label"] == 0).any():
         universe = truth
     else:
         pairs = ranked[["regulator", "target"]].assign(label=0)

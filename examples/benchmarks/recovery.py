@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import resource
 import time
-import tracemalloc
 
 import numpy as np
 import pandas as pd
@@ -39,12 +38,9 @@ def run(args: argparse.Namespace) -> pd.DataFrame:
         truth = (w_true[mask] != 0).astype(int)
         data_name = f"sim{args.genes}g{args.samples}s{'+ko' if args.knockouts else ''}/seed{seed}"
         for guide in args.guides:
-            tracemalloc.start()
             start = time.perf_counter()
             post = bg.fit(sim.data, seed=0, guide={"kind": guide}, num_steps=args.steps)
             seconds = time.perf_counter() - start
-            peak = tracemalloc.get_traced_memory()[1] / 2**20
-            tracemalloc.stop()
             ev = bg.evaluate(post, sim.gold[["regulator", "target"]])
             lo, hi = post.matrix("ci_lower").to_numpy(), post.matrix("ci_upper").to_numpy()
             covered = ((lo <= w_std) & (w_std <= hi))[mask]
@@ -54,7 +50,7 @@ def run(args: argparse.Namespace) -> pd.DataFrame:
                     "data": data_name,
                     "seconds": round(seconds, 1),
                     "steps": post.diagnostics["steps"],
-                    "peak_mem_mb": round(peak, 1),
+                    "peak_rss_mb": round(peak_rss_mb()),
                     "auroc": round(ev["auroc"], 3),
                     "aupr": round(ev["aupr"], 3),
                     "cover90_all": round(covered.mean(), 3),
