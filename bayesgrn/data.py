@@ -101,22 +101,43 @@ class ExpressionData:
         values
             Samples x genes numbers. A DataFrame supplies gene (column) and sample (index) names.
         genes, samples
-            Names when ``values`` is an array (default ``G1..``, ``S1..``).
+            Names (default: a DataFrame's columns/index, else ``G1..``, ``S1..``); converted
+            with ``str`` and stripped, so gene ``101`` becomes ``"101"``. They must be unique
+            and non-empty.
         regulators
-            Candidate regulators; default all genes. Unknown names raise.
+            Candidate regulators; default all genes. Unknown names raise. The result keeps
+            gene order, whatever the order given.
         perturbed
-            Bool mask ``(n_samples, n_genes)`` of intervened genes; default none.
+            Bool mask ``(n_samples, n_genes)`` of intervened genes; default none. It is
+            copied, so the caller's array is neither aliased nor made read-only.
         perturbation
             Per sample kind (``"none"``, ``"knockout"``, ...); default ``"knockout"`` for
             samples with a perturbed gene and ``"none"`` otherwise.
         condition
             Per sample condition label, or one label for all (default ``"1"``).
         transform
-            ``None``, ``"log"`` (``log(x + pseudocount)``) or ``"log1p"``.
+            ``None``, ``"log"`` (``log(x + pseudocount)``) or ``"log1p"``. A value at or below
+            ``-pseudocount`` (``-1`` for ``log1p``) raises, naming the cell.
+        pseudocount
+            Offset for ``transform="log"``; finite and ``>= 0``.
         drop_constant
-            Drop genes that do not vary (with a warning) instead of raising.
+            Drop genes that do not vary over their unperturbed samples (or have fewer than 2
+            of them) with a logged warning -- also from ``regulators`` -- instead of raising.
+            "Constant" means an sd of at most ``1e-12`` times ``max(|mean|, 1)``.
         source
             Name used in error messages.
+
+        Returns
+        -------
+        ExpressionData
+            The validated data; its arrays are read-only.
+
+        Raises
+        ------
+        BayesGRNInputError
+            For a table that is not 2-d, empty, non-numeric, missing or infinite cells,
+            duplicate or empty names, a design of the wrong length, constant genes, unknown
+            regulators, an unknown transform, fewer than 3 samples or fewer than 2 genes.
         """
         if transform not in TRANSFORMS:
             raise BayesGRNInputError(
@@ -386,8 +407,11 @@ def _numeric(frame: pd.DataFrame, source: str) -> np.ndarray:
     out = np.empty(raw.shape, dtype=np.float64)
     for (r, c), cell in np.ndenumerate(raw):
         try:
+            if isinstance(cell, str) and "_" in cell:  # float() would read "1_000" as 1000
+                raise ValueError(cell)
             out[r, c] = np.nan if pd.isna(cell) else float(cell)
         except (TypeError, ValueError):
+            cell = cell.item() if isinstance(cell, np.generic) else cell
             column = raw[:, c]
             hint = ""
             if not any(isinstance(x, int | float | np.number) for x in column):
@@ -428,7 +452,7 @@ def _transform(
     if low.any():
         r, c = np.argwhere(low)[0]
         raise BayesGRNInputError(
-            f"{source}: cannot take the log of {matrix[r, c]!r} + {offset} at sample "
+            f"{source}: cannot take the log of {float(matrix[r, c])!r} + {offset} at sample "
             f"{frame.index[r]!r}, gene {frame.columns[c]!r} ({int(low.sum())} value(s) are "
             f"<= -{offset}); raise the pseudocount, or pass transform=None for data already on "
             "a log scale"

@@ -13,7 +13,13 @@ import pandas as pd
 import pyro
 import torch
 
-from bayesgrn._torch import isolated_param_store, resolve_device, seeded
+from bayesgrn._torch import (
+    auto_threads,
+    isolated_param_store,
+    resolve_device,
+    seeded,
+    torch_threads,
+)
 from bayesgrn.data import ExpressionData
 from bayesgrn.infer import METHODS
 from bayesgrn.inputs import build_inputs
@@ -40,6 +46,7 @@ def fit(
     num_samples: int = 500,
     warmup_steps: int = 500,
     dtype: str = "float32",
+    num_threads: int | None = None,
     progress: bool = False,
 ) -> Posterior:
     """Fit the network posterior.
@@ -67,6 +74,9 @@ def fit(
         NUTS draws and warm-up iterations.
     dtype
         ``"float32"`` (default) or ``"float64"``.
+    num_threads
+        CPU threads for torch inside the fit (restored afterwards); default: 1 for small
+        problems, where threads only add overhead, else torch's current setting.
     progress
         Show a tqdm progress bar.
 
@@ -92,7 +102,11 @@ def fit(
         )
     torch_device = resolve_device(device)
     start = time.perf_counter()
-    with seeded(seed, torch_device), isolated_param_store():
+    if num_threads is None:
+        num_threads = auto_threads(
+            data.n_samples, len(data.regulators), data.n_genes, torch_device
+        )
+    with seeded(seed, torch_device), isolated_param_store(), torch_threads(num_threads):
         inputs = build_inputs(data, spec, torch_device, DTYPES[dtype])
         if method == "svi":
             from bayesgrn.infer.svi import run_svi

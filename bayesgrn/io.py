@@ -13,7 +13,6 @@ import bz2
 import csv
 import gzip
 import io
-import logging
 import lzma
 import os
 import re
@@ -27,8 +26,6 @@ import numpy as np
 import pandas as pd
 
 from bayesgrn.data import MIN_SAMPLES, BayesGRNInputError, ExpressionData
-
-logger = logging.getLogger(__name__)
 
 ORIENTATIONS = ("samples_by_genes", "genes_by_samples", "auto")
 
@@ -48,6 +45,7 @@ ROW_LABEL_HEADERS = frozenset(
 _WHITESPACE = "whitespace"
 _SEP_ALIASES = {"\\t": "\t", "tab": "\t", r"\s+": _WHITESPACE, _WHITESPACE: _WHITESPACE}
 _INTEGER = re.compile(r"[+-]?\d+")
+_QUOTED_OR_WORD = re.compile(r'"([^"]*)"|(\S+)')
 
 
 # ---------------------------------------------------------------------- raw text
@@ -134,7 +132,9 @@ def _sep_name(sep: str) -> str:
 
 def _sniff_separator(text: str) -> str:
     """Tab, comma or semicolon -- the first that splits the first line; else whitespace."""
-    first = next((line for line in io.StringIO(text, newline=None) if line.strip()), "")
+    body = text.lstrip()
+    ends = [i for i in (body.find("\n"), body.find("\r")) if i >= 0]
+    first = body[: min(ends)] if ends else body
     for sep in ("\t", ",", ";"):
         if len(next(csv.reader([first], delimiter=sep), [])) > 1:
             return sep
@@ -151,20 +151,32 @@ def _records(text: str, sep: str, path: Path) -> Iterator[tuple[int, list[str]]]
     """Yield ``(line_number, fields)`` for every non-blank row; fields are stripped."""
     if sep == _WHITESPACE:
         for number, line in enumerate(io.StringIO(text, newline=None), start=1):
-            fields = [_unquote(tok) for tok in line.split()]
+            if '"' in line:  # quoted names may contain spaces
+                fields = [q if q or not w else w for q, w in _QUOTED_OR_WORD.findall(line)]
+            else:
+                fields = [_unquote(tok) for tok in line.split()]
             if fields:
                 yield number, fields
         return
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, quotechar='"', strict=True)
+    reader = csv.reader(
+        io.StringIO(text, newline=""), delimiter=sep, quotechar='"', skipinitialspace=True
+    )
+    start = 1
     try:
         for fields in reader:
-            stripped = [field.strip() for field in fields]
+            stripped = list(map(str.strip, fields))
+            if any("\n" in f or "\r" in f for f in stripped):
+                raise BayesGRNInputError(
+                    f'{path}: line {start} has an unbalanced double quote ("): the quoted field '
+                    f"runs on to line {reader.line_num}; close or remove the quote"
+                )
             if any(stripped):
-                yield reader.line_num, stripped
+                yield start, stripped
+            start = reader.line_num + 1
     except csv.Error as err:
         raise BayesGRNInputError(
-            f"{path}: line {reader.line_num} cannot be parsed ({err}); check for an unbalanced "
-            'double quote (") in that line'
+            f"{path}: line {reader.line_num} cannot be parsed ({err}); check the double "
+            'quotes (") in that line'
         ) from None
 
 
@@ -187,20 +199,26 @@ def _parse_floats(fields: list[str], decimal: str) -> tuple[np.ndarray, list[int
     if decimal != ".":
         fields = [f.replace(decimal, ".") for f in fields]
     try:
-        return np.array(fields, dtype=np.float64), []
+        if "_" not in "".join(fields):  # float() would read "1_000" as 1000
+            return np.array(list(map(float, fields)), dtype=np.float64), []
     except ValueError:
-        out = np.empty(len(fields), dtype=np.float64)
-        bad = []
-        for j, field in enumerate(fields):
-            try:
-                out[j] = float(field)
-            except ValueError:
-                out[j] = np.nan
-                bad.append(j)
-        return out, bad
+        pass
+    out = np.empty(len(fields), dtype=np.float64)
+    bad = []
+    for j, field in enumerate(fields):
+        try:
+            if "_" in field:
+                raise ValueError(field)
+            out[j] = float(field)
+        except ValueError:
+            out[j] = np.nan
+            bad.append(j)
+    return out, bad
 
 
 def _is_number(token: str, decimal: str) -> bool:
+    if "_" in token:
+        return False
     try:
         float(token.replace(decimal, ".") if decimal != "." else token)
     except ValueError:
@@ -385,10 +403,10 @@ def _has_row_names(
     if orientation == "genes_by_samples" and len(set(first_col)) == len(first_col):
         if all(_INTEGER.fullmatch(c) for c in first_col):
             raise BayesGRNInputError(
-                f"{path}: the first column holds distinct whole numbers ({first_col[0]!r}, ...) "
-                "under the header "
-                f"{head[0] if head else ''!r}: are they numeric gene IDs? Pass row_names=True if "
-                "so, or row_names=False if the column is expression data."
+                f"{path}: the first column holds distinct whole numbers ({first_col[0]!r}, "
+                f"{first_col[1] if len(first_col) > 1 else ''!r}, ...): are they numeric gene "
+                "IDs? Pass row_names=True if so, or row_names=False if the column is "
+                "expression data."
             )
     return False
 

@@ -37,15 +37,22 @@ def run_nuts(
             UserWarning,
             stacklevel=3,
         )
-    kernel = NUTS(grn_model, target_accept_prob=target_accept_prob, max_tree_depth=8)
+    kernel = NUTS(
+        grn_model,
+        target_accept_prob=target_accept_prob,
+        max_tree_depth=8,
+        jit_compile=True,
+        ignore_jit_warnings=True,
+    )
     mcmc = MCMC(
         kernel, num_samples=num_samples, warmup_steps=warmup_steps, disable_progbar=not progress
     )
     mcmc.run(inputs, spec.prior)
     samples = mcmc.get_samples()
     with torch.no_grad():
+        per_target = {k: samples[k].unsqueeze(-2) for k in ("tau", "c2")}  # (S, 1, T)
         w = horseshoe_weights(
-            samples["z"], samples["lam"], samples["tau"], samples["c2"], inputs.allowed
+            samples["z"], samples["lam"], per_target["tau"], per_target["c2"], inputs.allowed
         )
     means = {k: samples[k].mean(0).cpu().numpy() for k in ("tau", "c2", "sigma", "b")}
     diverging = mcmc.diagnostics().get("divergences", {}).get("chain 0", [])

@@ -1,0 +1,60 @@
+"""Every example script runs with tiny arguments (the Pyro/NumPyro pattern)."""
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+TINY_ARGS = {
+    "quickstart.py": ["--genes", "6", "--samples", "20", "--steps", "30"],
+    "benchmarks/recovery.py": ["--genes", "6", "--samples", "30", "--seeds", "0", "--steps", "30"],
+    "benchmarks/dream4.py": [
+        "--networks",
+        "1",
+        "--settings",
+        "multifactorial",
+        "--methods",
+        "pearson",
+        "bayesgrn",
+        "--steps",
+        "10",
+        "--trees",
+        "5",
+    ],
+}
+
+
+def _load(path):
+    spec = importlib.util.spec_from_file_location(f"example_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_example_has_tiny_arguments():
+    scripts = {
+        str(p.relative_to(EXAMPLES))
+        for p in EXAMPLES.rglob("*.py")
+        if p.name != "peers.py" and not p.name.startswith("_")
+    }
+    assert scripts <= set(TINY_ARGS), f"add tiny arguments for {scripts - set(TINY_ARGS)}"
+
+
+@pytest.mark.parametrize("name", sorted(TINY_ARGS))
+def test_example_runs(name, capsys):
+    path = EXAMPLES / name
+    if not path.exists():
+        pytest.skip(f"{name} not present")
+    if (
+        name == "benchmarks/dream4.py"
+        and not (
+            Path(__file__).resolve().parents[2] / "shared" / "data" / "dream4" / "size100"
+        ).is_dir()
+    ):
+        pytest.skip("DREAM4 data not found")
+    _load(path).main(TINY_ARGS[name])
+    assert capsys.readouterr().out.strip()
