@@ -23,6 +23,7 @@ from bayesgrn._torch import (
 from bayesgrn.data import ExpressionData
 from bayesgrn.infer import METHODS
 from bayesgrn.inputs import build_inputs
+from bayesgrn.knowledge import EdgeSource
 from bayesgrn.posterior import Posterior
 from bayesgrn.spec import ModelSpec, load_spec
 
@@ -47,6 +48,8 @@ def fit(
     warmup_steps: int = 500,
     dtype: str = "float32",
     num_threads: int | None = None,
+    known_edges: EdgeSource | None = None,
+    forbidden_edges: EdgeSource | None = None,
     progress: bool = False,
 ) -> Posterior:
     """Fit the network posterior.
@@ -77,6 +80,12 @@ def fit(
     num_threads
         CPU threads for torch inside the fit (restored afterwards); default: 1 for small
         problems, where threads only add overhead, else torch's current setting.
+    known_edges
+        Known or suspected edges with a confidence in (0, 1] (DataFrame or file with
+        ``regulator, target, confidence``): their local prior scale is raised, see
+        :mod:`bayesgrn.knowledge`.
+    forbidden_edges
+        Edges excluded from the model (``regulator, target`` pairs, DataFrame or file).
     progress
         Show a tqdm progress bar.
 
@@ -107,7 +116,9 @@ def fit(
             data.n_samples, len(data.regulators), data.n_genes, torch_device
         )
     with seeded(seed, torch_device), isolated_param_store(), torch_threads(num_threads):
-        inputs = build_inputs(data, spec, torch_device, DTYPES[dtype])
+        inputs = build_inputs(
+            data, spec, torch_device, DTYPES[dtype], known_edges, forbidden_edges
+        )
         if method == "svi":
             from bayesgrn.infer.svi import run_svi
 

@@ -6,6 +6,7 @@ import numpy as np
 import torch
 
 from bayesgrn.data import ExpressionData
+from bayesgrn.knowledge import EdgeSource, apply_knowledge
 from bayesgrn.model import ModelInputs, global_scale_prior
 from bayesgrn.spec import ModelSpec
 
@@ -22,9 +23,15 @@ def build_inputs(
     spec: ModelSpec,
     device: torch.device,
     dtype: torch.dtype = torch.float32,
+    known_edges: EdgeSource | None = None,
+    forbidden_edges: EdgeSource | None = None,
 ) -> ModelInputs:
     """Standardise, build the design masks and the per-target global-scale prior ``tau0``."""
     allowed = edge_mask(data)
+    if forbidden_edges is not None:
+        allowed, _ = apply_knowledge(
+            data, allowed, np.ones(data.n_genes), 1.0, None, forbidden_edges
+        )
     active = ~data.perturbed if spec.interventions == "cut" else np.ones_like(data.perturbed)
     n_candidates = allowed.sum(axis=0).astype(np.float64)
     n_active = active.sum(axis=0).astype(np.float64)
@@ -32,6 +39,10 @@ def build_inputs(
         spec.prior.expected_edges_per_target,
         torch.as_tensor(n_candidates),
         torch.as_tensor(n_active),
+    )
+
+    allowed, local_scale = apply_knowledge(
+        data, allowed, tau0.numpy(), spec.prior.slab_scale, known_edges, None
     )
 
     def tensor(arr: np.ndarray, kind: torch.dtype = dtype) -> torch.Tensor:
@@ -46,7 +57,7 @@ def build_inputs(
         active=tensor(active, torch.bool),
         regulator_index=tensor(data.regulator_index, torch.int64),
         allowed=tensor(allowed),
-        local_scale=tensor(np.ones(allowed.shape)),
+        local_scale=tensor(local_scale),
         condition=tensor(data.condition_index, torch.int64),
         n_conditions=len(data.conditions),
         tau0=tau0.to(device=device, dtype=dtype),
