@@ -5,12 +5,13 @@ Both guides are plain ``torch.nn.Module`` objects holding their parameters as
 factors for the positive scales :math:`\tau_j, c_j^2, \sigma_j, \lambda_{rj}` and normal
 factors for the intercepts :math:`b_{kj}`. They differ in the weight factor:
 
-``"normal"`` (mean-field)
-    :math:`q(z_{rj}) = \mathcal N(m_{rj}, s_{rj}^2)`, independent of the scales. Cheap,
-    but a strong weight's :math:`z` and :math:`\lambda` are tightly anti-correlated in the
-    posterior, which mean-field cannot express: intervals come out too narrow.
+``"normal"`` (mean-field, default)
+    :math:`q(z_{rj}) = \mathcal N(m_{rj}, s_{rj}^2)`, independent of the scales. It ignores
+    the posterior coupling of a strong weight's :math:`z` and :math:`\lambda`; measured on
+    simulated 100-gene networks its 90% intervals still covered 82-94% of the true non-zero
+    weights (docs/model.md), better than ``"conjugate"``.
 
-``"conjugate"`` (structured, default)
+``"conjugate"`` (structured)
     Each weight stays coupled to its own scale :math:`g_{rj} = \tau_j\tilde\lambda_{rj}`.
     The guide learns a Gaussian *likelihood factor* :math:`\mathcal N(W_{rj}; m_{rj}, v_{rj})`
     and multiplies it by the exact conditional prior :math:`\mathcal N(W_{rj}; 0, g_{rj}^2)`:

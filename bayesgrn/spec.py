@@ -56,7 +56,7 @@ class GuideSpec:
     the initial prior sd ``tau0 * lambda`` of every weight (a "free" start).
     """
 
-    kind: str = "conjugate"
+    kind: str = "normal"
     init_scale: float = 0.1
     init_weight_scale: float = 0.1
 
@@ -70,7 +70,7 @@ class SVISpec:
     less than ``tol`` (relative) over ``patience`` consecutive windows of ``window`` steps.
     """
 
-    num_steps: int = 3000
+    num_steps: int = 2000
     min_steps: int = 1000
     lr: float = 0.02
     lr_decay: float = 0.1

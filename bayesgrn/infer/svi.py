@@ -9,7 +9,6 @@ not leak into each other or into the caller's session.
 from __future__ import annotations
 
 import logging
-import math
 import time
 from dataclasses import dataclass
 
@@ -64,7 +63,8 @@ def run_svi(
     monitor = _ConvergenceMonitor(cfg.window, cfg.tol, cfg.patience, cfg.min_steps)
     converged = False
     start = time.perf_counter()
-    bar = tqdm(total=steps_max, disable=not progress, desc="SVI", unit="step", leave=False)
+    # progress=True shows a bar on a terminal only (tqdm's disable=None), never in logs
+    bar = tqdm(total=steps_max, disable=None if progress else True, desc="SVI", unit="step")
     validate = is_validation_enabled()
     for step in range(steps_max):
         optimizer.zero_grad(set_to_none=True)
@@ -114,23 +114,30 @@ def draw_weights(
 
 
 class _ConvergenceMonitor:
-    """Stop when the windowed mean loss stops improving (relative ``tol``, ``patience`` times)."""
+    """Stop once the loss has stopped falling.
+
+    The loss is averaged over windows of ``window`` steps; the fit has converged when the
+    mean of the latest window is less than ``tol * patience`` (relative) below the mean
+    ``patience`` windows earlier, and at least ``min_steps`` steps have run. Comparing
+    windows ``patience`` apart, rather than neighbours, keeps the single-particle noise of
+    the ELBO from resetting the test.
+    """
 
     def __init__(self, window: int, tol: float, patience: int, min_steps: int) -> None:
         self.window, self.tol, self.patience, self.min_steps = window, tol, patience, min_steps
         self.buffer: list[float] = []
-        self.previous = math.inf
-        self.flat = 0
+        self.means: list[float] = []
         self.seen = 0
 
     def update(self, loss: float) -> bool:
+        """Record one step's loss; return True when the fit has converged."""
         self.seen += 1
         self.buffer.append(loss)
         if len(self.buffer) < self.window:
             return False
-        current = float(np.mean(self.buffer))
+        self.means.append(float(np.mean(self.buffer)))
         self.buffer.clear()
-        improvement = (self.previous - current) / max(abs(current), 1.0)
-        self.previous = current
-        self.flat = self.flat + 1 if improvement < self.tol else 0
-        return self.seen >= self.min_steps and self.flat >= self.patience
+        if len(self.means) <= self.patience or self.seen < self.min_steps:
+            return False
+        before, now = self.means[-1 - self.patience], self.means[-1]
+        return (before - now) / max(abs(now), 1.0) < self.tol * self.patience
