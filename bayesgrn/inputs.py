@@ -49,9 +49,10 @@ def build_inputs(
         return torch.as_tensor(np.array(arr, copy=True), dtype=kind, device=device)
 
     jacobian_targets = clamped = None
-    if spec.jacobian:
+    clamped_rows = clamped_regulators(data, spec.interventions == "cut")
+    if use_jacobian(spec.jacobian, clamped_rows):
         jacobian_targets = tensor(data.regulator_index, torch.int64)
-        clamped = tensor(clamped_regulators(data, spec.interventions == "cut"), torch.int64)
+        clamped = tensor(clamped_rows, torch.int64)
     return ModelInputs(
         x=tensor(data.standardized()),
         active=tensor(active, torch.bool),
@@ -64,6 +65,24 @@ def build_inputs(
         jacobian_targets=jacobian_targets,
         clamped_regulators=clamped,
     )
+
+
+def use_jacobian(setting: str, clamped_rows: np.ndarray) -> bool:
+    """Whether the likelihood carries the Jacobian term (``likelihood.jacobian``).
+
+    ``"auto"`` uses it exactly when some sample clamps a regulator. With interventions the
+    exact likelihood orients edges (measured on DREAM4 all-steady-state data: AUPR 0.52 /
+    0.33 / 0.48 with it vs 0.44 / 0.27 / 0.40 without). With observational samples alone,
+    Markov-equivalent directions fit a Gaussian SEM equally well; a variational posterior
+    cannot hold both modes and commits to one, often the wrong one, whereas the
+    pseudo-likelihood keeps both directions of a dependence (DREAM4 multifactorial: AUPR
+    0.17 / 0.11 / 0.26 without it vs 0.09 / 0.08 / 0.19 with it).
+    """
+    if setting == "always":
+        return True
+    if setting == "never":
+        return False
+    return bool((clamped_rows >= 0).any())
 
 
 def clamped_regulators(data: ExpressionData, cut: bool) -> np.ndarray:

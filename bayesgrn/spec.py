@@ -22,6 +22,7 @@ FAMILIES = ("gaussian",)
 GUIDES = ("conjugate", "normal")
 INTERVENTIONS = ("cut", "ignore")
 LIKELIHOOD_KEYS = ("family", "interventions", "jacobian")
+JACOBIAN = ("auto", "always", "never")
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ class ModelSpec:
     references: tuple[str, ...] = ()
     family: str = "gaussian"
     interventions: str = "cut"
-    jacobian: bool = True
+    jacobian: str = "auto"
     prior: PriorSpec = field(default_factory=PriorSpec)
     guide: GuideSpec = field(default_factory=GuideSpec)
     svi: SVISpec = field(default_factory=SVISpec)
@@ -197,7 +198,7 @@ def _validate(spec: ModelSpec) -> None:
             spec.interventions in INTERVENTIONS,
             f"likelihood.interventions must be one of {INTERVENTIONS}",
         ),
-        (isinstance(spec.jacobian, bool), "likelihood.jacobian must be true or false"),
+        (spec.jacobian in JACOBIAN, f"likelihood.jacobian must be one of {JACOBIAN}"),
         (spec.guide.kind in GUIDES, f"guide.kind must be one of {GUIDES}"),
         (spec.prior.expected_edges_per_target > 0, "prior.expected_edges_per_target must be > 0"),
         (

@@ -129,7 +129,8 @@ def test_model_trace_shapes_and_cut_equations(tiny_sim):
 
 
 @pytest.mark.parametrize(
-    ("interventions", "jacobian"), list(itertools.product(["cut", "ignore"], [True, False]))
+    ("interventions", "jacobian"),
+    list(itertools.product(["cut", "ignore"], ["always", "never", "auto"])),
 )
 def test_model_log_density_is_finite_for_every_variant(tiny_sim, interventions, jacobian):
     spec = bg.load_spec("horseshoe").with_overrides(
@@ -138,4 +139,14 @@ def test_model_log_density_is_finite_for_every_variant(tiny_sim, interventions, 
     inputs = build_inputs(tiny_sim.data, spec, torch.device("cpu"))
     trace = pyro.poutine.trace(grn_model).get_trace(inputs, spec.prior)
     assert torch.isfinite(trace.log_prob_sum())
-    assert ("jacobian" in trace.nodes) == jacobian
+    # tiny_sim has knockouts: "auto" uses the Jacobian when they are cut
+    expected = jacobian == "always" or (jacobian == "auto" and interventions == "cut")
+    assert ("jacobian" in trace.nodes) == expected
+
+
+def test_auto_jacobian_only_with_clamped_regulators(tiny_sim):
+    spec = bg.load_spec("horseshoe")
+    with_ko = build_inputs(tiny_sim.data, spec, torch.device("cpu"))
+    assert with_ko.jacobian_targets is not None
+    observational = bg.ExpressionData.from_array(tiny_sim.data.values[:40])
+    assert build_inputs(observational, spec, torch.device("cpu")).jacobian_targets is None

@@ -53,6 +53,7 @@ def test_load_by_path(tmp_path):
         ({"svi": {"lr": 0.0}}, "svi.lr"),
         ({"likelihood": {"family": "poisson"}}, "likelihood.family"),
         ({"likelihood": {"jacobian": "yes"}}, "jacobian"),
+        ({"likelihood": {"jacobian": True}}, "jacobian must be one of"),
         ({"nonsense": 1}, "unknown top-level"),
     ],
 )
