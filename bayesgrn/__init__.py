@@ -10,6 +10,7 @@ The public API::
 from __future__ import annotations
 
 from bayesgrn.data import BayesGRNInputError, ExpressionData
+from bayesgrn.dream4 import read_dream4
 from bayesgrn.fit import fit
 from bayesgrn.io import read_expression, read_regulators
 from bayesgrn.metrics import evaluate, read_gold_standard
@@ -30,6 +31,7 @@ __all__ = [
     "evaluate",
     "fit",
     "load_spec",
+    "read_dream4",
     "read_expression",
     "read_gold_standard",
     "read_regulators",
