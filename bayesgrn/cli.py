@@ -194,6 +194,14 @@ def _add_fit(commands: Any, common: argparse.ArgumentParser) -> None:
     _add_data_options(sub)
     _add_model_options(sub)
     sub.add_argument(
+        "--known-edges",
+        metavar="FILE",
+        help="known/suspected edges: regulator, target, confidence in (0, 1] (TSV/CSV)",
+    )
+    sub.add_argument(
+        "--forbidden-edges", metavar="FILE", help="edges to exclude: regulator, target (TSV/CSV)"
+    )
+    sub.add_argument(
         "--subsample-size", type=_positive_int, metavar="N", help="SVI minibatch size over samples"
     )
     sub.add_argument(
@@ -398,11 +406,15 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         device=args.device,
         num_steps=args.steps,
         subsample_size=args.subsample_size,
+        known_edges=args.known_edges,
+        forbidden_edges=args.forbidden_edges,
         progress=not args.no_progress,
     )
     inputs = {
         "expression": str(args.expression),
         "regulators": args.regulators,
+        "known_edges": args.known_edges,
+        "forbidden_edges": args.forbidden_edges,
         "design": args.design,
         "orientation": args.orientation,
         "transform": args.transform,

@@ -387,3 +387,50 @@ def test_demo_true_weights_are_on_the_standardised_scale(capsys) -> None:
         expected = sim.weights.at[regulator, target] * scale[regulator] / scale[target]
         assert float(true_w) == pytest.approx(expected, abs=1e-3)
         assert (row[-2] == "yes") == (expected != 0)
+
+
+def test_fit_with_known_and_forbidden_edges(tmp_path):
+    sim = bayesgrn.simulate(6, 25, knockouts="all", seed=2)
+    expr = tmp_path / "expr.tsv"
+    sim.data.to_frame().to_csv(expr, sep="\t")
+    known = tmp_path / "known.tsv"
+    known.write_text("regulator\ttarget\tconfidence\nG1\tG2\t0.9\n")
+    forbidden = tmp_path / "forbidden.tsv"
+    forbidden.write_text("G3\tG4\n")
+    out = tmp_path / "run"
+    code = main(
+        [
+            "fit",
+            str(expr),
+            "--out",
+            str(out),
+            "--steps",
+            "20",
+            "--no-progress",
+            "--known-edges",
+            str(known),
+            "--forbidden-edges",
+            str(forbidden),
+        ]
+    )
+    assert code == 0
+    edges = pd.read_csv(out / "edges.tsv", sep="\t")
+    assert not ((edges["regulator"] == "G3") & (edges["target"] == "G4")).any()
+    assert len(edges) == 6 * 5 - 1
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("G1\tXX\t0.5\n")
+    code = main(
+        [
+            "fit",
+            str(expr),
+            "--out",
+            str(tmp_path / "r2"),
+            "--steps",
+            "5",
+            "--no-progress",
+            "--known-edges",
+            str(bad),
+        ]
+    )
+    assert code == 2
+    assert not (tmp_path / "r2").exists()
