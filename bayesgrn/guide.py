@@ -82,6 +82,12 @@ class HorseshoeGuide(nn.Module):
         self.c2_raw = param((n_tgt,), s0)
         self.sigma_loc = param((n_tgt,), math.log(0.5 * prior.noise_scale))
         self.sigma_raw = param((n_tgt,), s0)
+        self.family = inputs.family
+        if self.family == "sigmoid":
+            self.gain_loc = param((n_tgt,), math.log(4.0))
+            self.gain_raw = param((n_tgt,), s0)
+            self.bias_loc = param((n_tgt,), 0.0)
+            self.bias_raw = param((n_tgt,), s0)
         self.b_loc = param((n_cond, n_tgt), 0.0)
         self.b_raw = param((n_cond, n_tgt), s0)
         # start every weight "free" (prior sd tau0*lam ~ init_weight_scale, larger than the
@@ -107,6 +113,9 @@ class HorseshoeGuide(nn.Module):
             tau = pyro.sample("tau", dist.LogNormal(self.tau_loc, _positive(self.tau_raw)))
             c2 = pyro.sample("c2", dist.LogNormal(self.c2_loc, _positive(self.c2_raw)))
             sigma = pyro.sample("sigma", dist.LogNormal(self.sigma_loc, _positive(self.sigma_raw)))
+            if self.family == "sigmoid":
+                pyro.sample("gain", dist.LogNormal(self.gain_loc, _positive(self.gain_raw)))
+                pyro.sample("bias", dist.Normal(self.bias_loc, _positive(self.bias_raw)))
             with pyro.plate("conditions", inputs.n_conditions, dim=-2):
                 b = pyro.sample("b", dist.Normal(self.b_loc, _positive(self.b_raw)))
             with pyro.plate("regulators", n_reg, dim=-2):

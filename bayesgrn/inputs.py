@@ -50,7 +50,7 @@ def build_inputs(
 
     jacobian_targets = clamped = None
     clamped_rows = clamped_regulators(data, spec.interventions == "cut")
-    if use_jacobian(spec.jacobian, clamped_rows):
+    if spec.family == "gaussian" and use_jacobian(spec.jacobian, clamped_rows):
         jacobian_targets = tensor(data.regulator_index, torch.int64)
         clamped = tensor(clamped_rows, torch.int64)
     return ModelInputs(
@@ -64,6 +64,7 @@ def build_inputs(
         tau0=tau0.to(device=device, dtype=dtype),
         jacobian_targets=jacobian_targets,
         clamped_regulators=clamped,
+        family=spec.family,
     )
 
 

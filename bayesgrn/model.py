@@ -31,6 +31,7 @@ per-target globals :math:`\tau_j, c_j^2, \sigma_j`.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import pyro
@@ -69,6 +70,9 @@ class ModelInputs:
     clamped_regulators
         ``(n_samples, k_max)`` int64: the regulators (rows of ``W``) clamped in each
         sample, padded with ``-1``.
+    family
+        ``"gaussian"`` (linear mean) or ``"sigmoid"`` (saturating mean, see
+        :func:`grn_model`).
     """
 
     x: torch.Tensor
@@ -81,6 +85,7 @@ class ModelInputs:
     tau0: torch.Tensor
     jacobian_targets: torch.Tensor | None = None
     clamped_regulators: torch.Tensor | None = None
+    family: str = "gaussian"
 
     @property
     def n_samples(self) -> int:  # noqa: D102
@@ -191,6 +196,11 @@ def grn_model(inputs: ModelInputs, prior: PriorSpec, subsample_size: int | None 
             ),
         )
         sigma = pyro.sample("sigma", dist.HalfNormal(inputs.tau0.new_tensor(prior.noise_scale)))
+        if inputs.family == "sigmoid":
+            # x_j = b_j + v_j sigmoid(h_j + sum_r W[r,j] x_r): gain v_j, threshold h_j
+            one = inputs.tau0.new_tensor(1.0)
+            gain = pyro.sample("gain", dist.LogNormal(one * math.log(4.0), one))
+            bias = pyro.sample("bias", dist.Normal(0.0 * one, 2.0 * one))
         with pyro.plate("conditions", inputs.n_conditions, dim=-2):
             b = pyro.sample("b", dist.Normal(0.0, inputs.tau0.new_tensor(prior.intercept_scale)))
         with pyro.plate("regulators", n_reg, dim=-2):
@@ -202,7 +212,10 @@ def grn_model(inputs: ModelInputs, prior: PriorSpec, subsample_size: int | None 
     with pyro.plate("samples", inputs.n_samples, subsample_size=subsample_size, dim=-2) as idx:
         x = inputs.x.index_select(0, idx)  # (batch, n_genes)
         regulators = x.index_select(1, inputs.regulator_index)  # (batch, n_regulators)
-        mean = b.index_select(-2, inputs.condition.index_select(0, idx)) + regulators @ w
+        drive = regulators @ w  # (batch, n_targets)
+        if inputs.family == "sigmoid":
+            drive = gain * torch.sigmoid(drive + bias)
+        mean = b.index_select(-2, inputs.condition.index_select(0, idx)) + drive
         with targets, poutine.mask(mask=inputs.active.index_select(0, idx)):
             pyro.sample("x", dist.Normal(mean, sigma), obs=x)  # (batch, n_targets)
         if inputs.jacobian_targets is not None:

@@ -18,7 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-FAMILIES = ("gaussian",)
+FAMILIES = ("gaussian", "sigmoid")
 GUIDES = ("conjugate", "normal")
 INTERVENTIONS = ("cut", "ignore")
 LIKELIHOOD_KEYS = ("family", "interventions", "jacobian")
