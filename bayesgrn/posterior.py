@@ -166,6 +166,32 @@ class Posterior:
         values = np.where(self.allowed, stats[stat], 0.0)
         return pd.DataFrame(values, index=list(self.regulators), columns=list(self.targets))
 
+    # ------------------------------------------------------------------ downstream
+    def predict_effects(self, changes: dict[str, float], ci_prob: float = 0.9) -> pd.DataFrame:
+        """Posterior of every other gene's steady-state change under imposed changes.
+
+        ``changes`` maps perturbed genes to their change on the analysis scale (e.g.
+        ``{"G3": -2.0}`` lowers G3 by 2 log units; several genes perturb jointly). Linear
+        family only; see :mod:`bayesgrn.effects` for the maths and the stability guard.
+        """
+        from bayesgrn.effects import predict_effects
+
+        return predict_effects(self, changes, ci_prob=ci_prob)
+
+    def predict_knockout(
+        self, genes: str | list[str], change: float | list[float], ci_prob: float = 0.9
+    ) -> pd.DataFrame:
+        """Effects of knocking out (or, with a positive change, over-expressing) ``genes``.
+
+        ``change`` is each gene's drop to its knocked-out level on the analysis scale
+        (negative for a knockout), one number per gene or one for all.
+        """
+        names = [genes] if isinstance(genes, str) else list(genes)
+        values = [change] * len(names) if np.isscalar(change) else list(change)
+        if len(values) != len(names):
+            raise ValueError("give one change per gene, or one change for all")
+        return self.predict_effects(dict(zip(names, values, strict=True)), ci_prob=ci_prob)
+
     # ------------------------------------------------------------------ summaries
     def summary(self) -> dict[str, Any]:
         """Fit diagnostics and provenance as a JSON-serialisable dict."""
