@@ -192,6 +192,30 @@ class Posterior:
             raise ValueError("give one change per gene, or one change for all")
         return self.predict_effects(dict(zip(names, values, strict=True)), ci_prob=ci_prob)
 
+    def degrees(self, ci_prob: float = 0.9) -> pd.DataFrame:
+        """Posterior in/out-degree of every gene with intervals (:mod:`bayesgrn.summaries`)."""
+        from bayesgrn.summaries import degree_summary
+
+        return degree_summary(self, ci_prob=ci_prob)
+
+    def n_edges(self, ci_prob: float = 0.9) -> dict[str, float]:
+        """Posterior mean and interval of the number of edges (``|W| > δ``)."""
+        from bayesgrn.summaries import edge_count
+
+        return edge_count(self, ci_prob=ci_prob)
+
+    def hubs(self, top: int = 10) -> pd.DataFrame:
+        """Probability that each regulator is among the ``top`` hubs by out-degree."""
+        from bayesgrn.summaries import regulator_ranking
+
+        return regulator_ranking(self, top=top)
+
+    def to_networkx(self, min_p_edge: float = 0.5) -> Any:
+        """Return a ``networkx.DiGraph`` of edges with ``p_edge >= min_p_edge``."""
+        from bayesgrn.export import to_networkx
+
+        return to_networkx(self, min_p_edge=min_p_edge)
+
     # ------------------------------------------------------------------ summaries
     def summary(self) -> dict[str, Any]:
         """Fit diagnostics and provenance as a JSON-serialisable dict."""
