@@ -83,3 +83,13 @@ def test_predict_effects_errors(small_sim):
         post.predict_knockout(["G1", "G2"], [-1.0])
     with pytest.raises(ValueError, match="finite"):
         post.predict_effects({"G1": float("nan")})
+
+
+def test_stability_certificate_agrees_with_eigenvalues():
+    from bayesgrn.effects import stable_draws
+
+    rng = np.random.default_rng(0)
+    blocks = rng.normal(0, 0.12, (300, 20, 20)) * rng.random((300, 1, 1)) * 2.0
+    exact = np.abs(np.linalg.eigvals(blocks)).max(axis=-1) < 1.0
+    assert 0.1 < exact.mean() < 0.99  # both kinds of draws are present
+    np.testing.assert_array_equal(stable_draws(blocks), exact)
