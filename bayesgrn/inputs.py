@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from bayesgrn.data import ExpressionData
-from bayesgrn.knowledge import EdgeSource, apply_knowledge
+from bayesgrn.knowledge import EdgeSource, forbid_edges, known_edge_scales
 from bayesgrn.model import ModelInputs, global_scale_prior
 from bayesgrn.spec import ModelSpec
 
@@ -27,11 +27,7 @@ def build_inputs(
     forbidden_edges: EdgeSource | None = None,
 ) -> ModelInputs:
     """Standardise, build the design masks and the per-target global-scale prior ``tau0``."""
-    allowed = edge_mask(data)
-    if forbidden_edges is not None:
-        allowed, _ = apply_knowledge(
-            data, allowed, np.ones(data.n_genes), 1.0, None, forbidden_edges
-        )
+    allowed = forbid_edges(data, edge_mask(data), forbidden_edges)
     active = ~data.perturbed if spec.interventions == "cut" else np.ones_like(data.perturbed)
     n_candidates = allowed.sum(axis=0).astype(np.float64)
     n_active = active.sum(axis=0).astype(np.float64)
@@ -41,8 +37,8 @@ def build_inputs(
         torch.as_tensor(n_active),
     )
 
-    allowed, local_scale = apply_knowledge(
-        data, allowed, tau0.numpy(), spec.prior.slab_scale, known_edges, None
+    local_scale = known_edge_scales(
+        data, allowed, tau0.numpy(), spec.prior.slab_scale, known_edges
     )
 
     def tensor(arr: np.ndarray, kind: torch.dtype = dtype) -> torch.Tensor:

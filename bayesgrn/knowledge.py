@@ -93,32 +93,39 @@ def edge_positions(
     return rows, cols
 
 
-def apply_knowledge(
+def forbid_edges(
+    data: ExpressionData, allowed: np.ndarray, forbidden_edges: EdgeSource | None
+) -> np.ndarray:
+    """Return a copy of the edge mask with the forbidden edges removed."""
+    allowed = allowed.copy()
+    if forbidden_edges is not None:
+        forbidden = read_edge_list(forbidden_edges, "forbidden edges", with_confidence=False)
+        rows, cols = edge_positions(forbidden, data, "forbidden edges")
+        allowed[rows, cols] = False
+    if not allowed.any():
+        raise BayesGRNInputError("every candidate edge is forbidden; nothing is left to fit")
+    return allowed
+
+
+def known_edge_scales(
     data: ExpressionData,
     allowed: np.ndarray,
     tau0: np.ndarray,
     slab_scale: float,
     known_edges: EdgeSource | None,
-    forbidden_edges: EdgeSource | None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Return the edge mask with forbidden edges removed and the local-scale matrix."""
-    allowed = allowed.copy()
+) -> np.ndarray:
+    """Return the local-scale matrix: ``(s / tau0_j) ** confidence`` on known edges, else 1."""
     local_scale = np.ones(allowed.shape)
-    if forbidden_edges is not None:
-        forbidden = read_edge_list(forbidden_edges, "forbidden edges", with_confidence=False)
-        rows, cols = edge_positions(forbidden, data, "forbidden edges")
-        allowed[rows, cols] = False
-    if known_edges is not None:
-        known = read_edge_list(known_edges, "known edges", with_confidence=True)
-        rows, cols = edge_positions(known, data, "known edges")
-        clash = ~allowed[rows, cols]
-        if clash.any():
-            i = int(np.nonzero(clash)[0][0])
-            raise BayesGRNInputError(
-                f"known edge {known.regulator[i]} -> {known.target[i]} is also forbidden"
-            )
-        ratio = np.maximum(slab_scale / tau0[cols], 1.0)
-        local_scale[rows, cols] = ratio ** known["confidence"].to_numpy()
-    if not allowed.any():
-        raise BayesGRNInputError("every candidate edge is forbidden; nothing is left to fit")
-    return allowed, local_scale
+    if known_edges is None:
+        return local_scale
+    known = read_edge_list(known_edges, "known edges", with_confidence=True)
+    rows, cols = edge_positions(known, data, "known edges")
+    clash = ~allowed[rows, cols]
+    if clash.any():
+        i = int(np.nonzero(clash)[0][0])
+        raise BayesGRNInputError(
+            f"known edge {known.regulator[i]} -> {known.target[i]} is also forbidden"
+        )
+    ratio = np.maximum(slab_scale / tau0[cols], 1.0)
+    local_scale[rows, cols] = ratio ** known["confidence"].to_numpy()
+    return local_scale
