@@ -6,6 +6,7 @@ import logging
 import os
 import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,8 +21,11 @@ from bayesgrn._torch import (
     seeded,
     torch_threads,
 )
+from bayesgrn.canonical import canonicalize
 from bayesgrn.data import ExpressionData
 from bayesgrn.infer import METHODS
+from bayesgrn.infer.checkpoint import CheckpointConfig
+from bayesgrn.infer.control import stop_on_signals
 from bayesgrn.inputs import build_inputs
 from bayesgrn.knowledge import EdgeSource
 from bayesgrn.posterior import Posterior
@@ -51,6 +55,10 @@ def fit(
     known_edges: EdgeSource | None = None,
     forbidden_edges: EdgeSource | None = None,
     progress: bool = False,
+    checkpoint: str | os.PathLike[str] | None = None,
+    checkpoint_every: int = 100,
+    resume: bool = False,
+    handle_signals: bool = False,
 ) -> Posterior:
     """Fit the network posterior.
 
@@ -88,11 +96,43 @@ def fit(
         Edges excluded from the model (``regulator, target`` pairs, DataFrame or file).
     progress
         Show a tqdm progress bar.
+    checkpoint
+        SVI only: file to save the optimisation state to every ``checkpoint_every`` steps
+        (and when interrupted), written atomically. It is left in place after the fit.
+    checkpoint_every
+        Steps between checkpoints, also the in-memory recovery point used when the loss
+        turns non-finite (``0``: save only when interrupted).
+    resume
+        Continue from ``checkpoint`` (which must exist and belong to the same data,
+        spec, seed, step budget, dtype and device type); the result equals that of an
+        uninterrupted fit on the same device.
+    handle_signals
+        Catch SIGINT/SIGTERM (main thread only) and stop at the end of the current step,
+        saving ``checkpoint``, then raise :class:`~bayesgrn.errors.FitInterrupted`.
 
     Returns
     -------
     Posterior
         Immutable posterior over ``W[regulator, target]``.
+
+    Notes
+    -----
+    The fit runs on the data in a canonical order (genes by name, samples by content; see
+    :mod:`bayesgrn.canonical`), so permuting a table's genes or samples gives the same
+    posterior for the same seed. The seed makes a fit repeatable on the same device, torch
+    version and thread count; CPU and GPU (or different GPUs) give draws that agree only
+    within Monte-Carlo and SVI noise.
+
+    Raises
+    ------
+    BayesGRNInputError
+        Invalid data or options.
+    FitInterrupted
+        ``handle_signals`` and a SIGINT/SIGTERM arrived.
+    FitDivergedError
+        Non-finite values persisted after ``svi.max_restarts`` restarts.
+    CheckpointError
+        ``resume`` with a missing, corrupt or foreign checkpoint.
     """
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
@@ -109,8 +149,17 @@ def fit(
             f"subsample_size must be between 1 and the number of samples ({data.n_samples}); "
             f"got {subsample_size}"
         )
+    if checkpoint_every < 0:
+        raise ValueError(f"checkpoint_every must be >= 0, got {checkpoint_every}")
+    if (checkpoint is not None or resume) and method != "svi":
+        raise ValueError("checkpoint/resume apply to method='svi' only")
+    if resume and checkpoint is None:
+        raise ValueError("resume=True needs checkpoint=PATH (the file to resume from)")
     torch_device = resolve_device(device)
     start = time.perf_counter()
+    # fit in a canonical gene/sample order so the result does not depend on table layout
+    order = canonicalize(data)
+    caller_data, data = data, order.data
     if num_threads is None:
         num_threads = auto_threads(
             data.n_samples, len(data.regulators), data.n_genes, torch_device
@@ -122,15 +171,30 @@ def fit(
         if method == "svi":
             from bayesgrn.infer.svi import run_svi
 
-            result = run_svi(
-                inputs, spec, subsample_size=subsample_size, progress=progress, num_steps=num_steps
+            config = CheckpointConfig(
+                path=None if checkpoint is None else Path(checkpoint),
+                every=checkpoint_every,
+                resume=resume,
+                identity=f"seed={seed}|device={torch_device.type}|dtype={dtype}",
             )
+            with stop_on_signals(handle_signals) as stop:
+                result = run_svi(
+                    inputs,
+                    spec,
+                    subsample_size=subsample_size,
+                    progress=progress,
+                    num_steps=num_steps,
+                    checkpoint=config,
+                    stop=stop,
+                )
             w_draws, site_means, losses = result.w_draws, result.site_means, result.losses
             diagnostics: dict[str, Any] = {
                 "steps": result.steps,
                 "converged": result.converged,
                 "final_elbo": float(-np.mean(losses[-min(len(losses), spec.svi.window) :])),
                 "subsample_size": subsample_size,
+                "restarts": list(result.restarts),
+                "resumed_from_step": result.resumed_from,
             }
         else:
             from bayesgrn.infer.nuts import run_nuts
@@ -152,14 +216,14 @@ def fit(
             "pyro_version": pyro.__version__,
         }
     )
-    regulator_index = data.regulator_index
+    scale = order.site_to_caller("scale", data.scale)
     return Posterior(
-        w_draws=w_draws.astype(np.float32),
-        regulators=data.regulators,
-        targets=data.genes,
-        allowed=inputs.allowed.bool().cpu().numpy(),
-        regulator_scale=data.scale[regulator_index].copy(),
-        target_scale=data.scale.copy(),
+        w_draws=order.weights_to_caller(w_draws).astype(np.float32),
+        regulators=caller_data.regulators,
+        targets=caller_data.genes,
+        allowed=order.weights_to_caller(inputs.allowed.bool().cpu().numpy()),
+        regulator_scale=scale[caller_data.regulator_index].copy(),
+        target_scale=scale.copy(),
         spec=spec.to_dict(),
         spec_hash=spec.hash,
         method=method,
@@ -167,5 +231,8 @@ def fit(
         device=str(torch_device),
         diagnostics=diagnostics,
         losses=np.asarray(losses, dtype=np.float64),
-        site_means={k: np.asarray(v, dtype=np.float64) for k, v in site_means.items()},
+        site_means={
+            k: np.asarray(order.site_to_caller(k, v), dtype=np.float64)
+            for k, v in site_means.items()
+        },
     )

@@ -14,6 +14,9 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score, roc_auc_score
 
+from bayesgrn.data import BayesGRNInputError
+from bayesgrn.io import edge_endpoints, read_small_table
+
 if TYPE_CHECKING:
     from bayesgrn.posterior import Posterior
 
@@ -26,7 +29,9 @@ def ranked_scores(edges: pd.DataFrame) -> pd.DataFrame:
     """
     if {"p_edge", "mean"} <= set(edges.columns):
         ordered = edges.assign(_abs=edges["mean"].abs()).sort_values(
-            ["p_edge", "_abs"], ascending=[False, False], kind="stable"
+            ["p_edge", "_abs", "regulator", "target"],
+            ascending=[False, False, True, True],
+            kind="stable",
         )
     else:
         column = next((c for c in ("score", "importance") if c in edges.columns), None)
@@ -47,35 +52,61 @@ def read_gold_standard(source: str | os.PathLike[str] | pd.DataFrame) -> pd.Data
     """Read a gold standard: DREAM's ``regulator target 0/1`` TSV, or 2 columns (positives).
 
     A table with a ``weight`` column (as :attr:`SimulatedData.gold` and ``bayesgrn simulate``
-    write) lists true edges: ``label = weight != 0``. Returns ``regulator, target, label``
-    with ``label`` in {0, 1}.
+    write) lists true edges: ``label = weight != 0``; otherwise the labels are a ``label``
+    column, else the third column, else all 1. A file is read like an expression table
+    (separator tab, comma, semicolon or whitespace; gzip/bz2/xz; BOM; quotes; any line
+    ending) and may start with a header whose first cell is ``regulator``, ``tf`` or
+    ``source``. Returns ``regulator, target, label`` with ``label`` in {0, 1}.
+
+    Raises
+    ------
+    BayesGRNInputError
+        For a missing, empty or unreadable file, a ragged row, an empty name, a label that
+        is not 0/1 or a non-numeric weight -- naming the file and line (or row).
     """
     if isinstance(source, pd.DataFrame):
         frame = source.copy()
-        name = "<DataFrame>"
+        name = "gold standard <DataFrame>"
+        places = [f"row {i + 1}" for i in range(len(frame))]
+        if frame.shape[1] < 2:
+            raise BayesGRNInputError(
+                f"{name}: needs at least 2 columns (regulator, target)"
+            )
     else:
-        name = str(source)
-        if not os.path.isfile(name):
-            raise ValueError(f"gold-standard file {name!r} does not exist")
-        frame = pd.read_csv(name, sep=None, engine="python", header=None, dtype=str)
-        first = str(frame.iloc[0, 0]).strip().lower() if len(frame) else ""
-        if first in ("regulator", "tf", "source"):
-            frame.columns = [str(c).strip().lower() for c in frame.iloc[0]]
-            frame = frame.iloc[1:].reset_index(drop=True)
-    if frame.shape[1] < 2:
-        raise ValueError(f"gold standard {name}: needs at least 2 columns (regulator, target)")
+        path = str(source)
+        name = f"gold standard {path}"
+        table = read_small_table(
+            path,
+            "gold-standard file",
+            has_header=lambda fields: fields[0].lower() in ("regulator", "tf", "source"),
+        )
+        if not table.rows:
+            has = f"only a header (line {table.header_line})" if table.header else "no lines"
+            raise BayesGRNInputError(
+                f"{name}: lists no edges ({has}); expected lines of regulator, target and a "
+                "0/1 label"
+            )
+        if len(table.rows[0]) < 2:
+            raise BayesGRNInputError(
+                f"{name}: line {table.header_line or table.lines[0]} has a single column; "
+                "needs at least 2 columns (regulator, target) separated by tabs, commas, "
+                "semicolons or spaces"
+            )
+        columns = [c.lower() for c in table.header] if table.header else None
+        frame = pd.DataFrame(table.rows, columns=columns, dtype=object)
+        places = [f"line {n}" for n in table.lines]
     cols = list(frame.columns)
-    out = pd.DataFrame(
-        {
-            "regulator": frame[cols[0]].astype(str).str.strip(),
-            "target": frame[cols[1]].astype(str).str.strip(),
-        }
+    regulators, targets = edge_endpoints(
+        frame[cols[0]].tolist(), frame[cols[1]].tolist(), places, name
     )
     if "weight" in frame.columns:
-        weight = pd.to_numeric(frame["weight"], errors="coerce")
+        raw = frame["weight"]
+        weight = pd.to_numeric(raw, errors="coerce")
         if weight.isna().any():
             row = int(np.nonzero(weight.isna().to_numpy())[0][0])
-            raise ValueError(f"gold standard {name}: row {row + 1} has a non-numeric weight")
+            raise BayesGRNInputError(
+                f"{name}: {places[row]} has a non-numeric weight {raw.iloc[row]!r}"
+            )
         labels = (weight != 0).astype(int)
     elif "label" in frame.columns:
         labels = frame["label"]
@@ -87,11 +118,12 @@ def read_gold_standard(source: str | os.PathLike[str] | pd.DataFrame) -> pd.Data
     bad = numeric.isna() | ~numeric.isin([0, 1])
     if bad.any():
         row = int(np.nonzero(bad.to_numpy())[0][0])
-        raise ValueError(
-            f"gold standard {name}: row {row + 1} has label {labels.iloc[row]!r}; use 0/1"
+        raise BayesGRNInputError(
+            f"{name}: {places[row]} has label {labels.iloc[row]!r}; use 0/1"
         )
-    out["label"] = numeric.astype(int).to_numpy()
-    return out
+    return pd.DataFrame(
+        {"regulator": regulators, "target": targets, "label": numeric.astype(int).to_numpy()}
+    )
 
 
 def evaluate(

@@ -141,7 +141,12 @@ class Posterior:
         frame["TF"] = frame["regulator"]
         frame["importance"] = frame["p_edge"]
         frame = frame.assign(_abs=frame["mean"].abs())
-        frame = frame.sort_values(["p_edge", "_abs"], ascending=[False, False], kind="stable")
+        # names break exact ties, so the order never depends on the table's layout
+        frame = frame.sort_values(
+            ["p_edge", "_abs", "regulator", "target"],
+            ascending=[False, False, True, True],
+            kind="stable",
+        )
         return frame.drop(columns="_abs").reset_index(drop=True)
 
     def select(

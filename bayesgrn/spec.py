@@ -69,6 +69,8 @@ class SVISpec:
     ``lr_decay`` is the total factor by which the learning rate falls over ``num_steps``
     (exponential schedule); the fit stops early when the windowed mean ELBO improves by
     less than ``tol`` (relative) over ``patience`` consecutive windows of ``window`` steps.
+    A non-finite loss or gradient sends the fit back to its last good state with half the
+    learning rate, at most ``max_restarts`` times.
     """
 
     num_steps: int = 2000
@@ -81,6 +83,7 @@ class SVISpec:
     patience: int = 3
     clip_norm: float = 10.0
     num_draws: int = 1000
+    max_restarts: int = 3
 
 
 @dataclass(frozen=True)
@@ -215,6 +218,7 @@ def _validate(spec: ModelSpec) -> None:
         (spec.svi.lr > 0 and 0 < spec.svi.lr_decay <= 1, "svi.lr > 0 and 0 < svi.lr_decay <= 1"),
         (spec.svi.num_particles >= 1 and spec.svi.window >= 1, "svi.num_particles/window >= 1"),
         (spec.svi.num_draws >= 2, "svi.num_draws must be >= 2"),
+        (spec.svi.max_restarts >= 0, "svi.max_restarts must be >= 0"),
         (spec.decision.edge_threshold >= 0, "decision.edge_threshold must be >= 0"),
     ]
     for ok, message in checks:

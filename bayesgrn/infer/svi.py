@@ -9,8 +9,11 @@ not leak into each other or into the caller's session.
 from __future__ import annotations
 
 import logging
+import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyro
@@ -19,9 +22,18 @@ from pyro.infer import Trace_ELBO
 from pyro.infer.util import is_validation_enabled
 from tqdm.auto import tqdm
 
+from bayesgrn.errors import FitDivergedError, FitInterrupted
 from bayesgrn.guide import HorseshoeGuide
+from bayesgrn.infer.checkpoint import (
+    CheckpointConfig,
+    fingerprint,
+    load_checkpoint,
+    save_checkpoint,
+    to_cpu,
+)
+from bayesgrn.infer.control import StopFlag
 from bayesgrn.model import ModelInputs, grn_model, horseshoe_weights
-from bayesgrn.spec import ModelSpec
+from bayesgrn.spec import ModelSpec, SVISpec
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +48,14 @@ class SVIResult:
     steps: int
     converged: bool
     seconds: float
+    restarts: tuple[dict[str, Any], ...] = ()
+    resumed_from: int | None = None
+
+
+#: a restart after non-finite values multiplies the learning rate by this
+LR_BACKOFF = 0.5
+
+StepCallback = Callable[[int, HorseshoeGuide], None]
 
 
 def run_svi(
@@ -45,9 +65,43 @@ def run_svi(
     subsample_size: int | None = None,
     progress: bool = False,
     num_steps: int | None = None,
+    checkpoint: CheckpointConfig | None = None,
+    stop: StopFlag | None = None,
+    callback: StepCallback | None = None,
 ) -> SVIResult:
-    """Fit the guide by SVI and draw from it. Call inside :func:`bayesgrn._torch.seeded`."""
+    """Fit the guide by SVI and draw from it. Call inside :func:`bayesgrn._torch.seeded`.
+
+    Parameters
+    ----------
+    inputs, spec
+        Model tensors and configuration.
+    subsample_size
+        Minibatch size over samples (``None``: all samples every step).
+    progress
+        Show a progress bar (on a terminal only).
+    num_steps
+        Step budget (default ``spec.svi.num_steps``).
+    checkpoint
+        Where/how often to save the state, and whether to resume (see
+        :class:`~bayesgrn.infer.checkpoint.CheckpointConfig`). The last good state is kept
+        in memory every ``checkpoint.every`` steps in any case.
+    stop
+        Flag set by SIGINT/SIGTERM (see :mod:`bayesgrn.infer.control`); the loop saves a
+        checkpoint and raises :class:`~bayesgrn.errors.FitInterrupted` when it is set.
+    callback
+        Called as ``callback(step, guide)`` after each backward pass, before the update
+        (monitoring; tests use it to inject faults).
+
+    Notes
+    -----
+    A non-finite loss or gradient norm never reaches the parameters: the fit goes back to
+    the last good state, multiplies the learning rate by ``LR_BACKOFF`` and continues, at
+    most ``spec.svi.max_restarts`` times; then it raises
+    :class:`~bayesgrn.errors.FitDivergedError` naming the likely causes.
+    """
     cfg = spec.svi
+    ckpt = checkpoint or CheckpointConfig()
+    stop = stop or StopFlag()
     steps_max = int(num_steps if num_steps is not None else cfg.num_steps)
     guide = HorseshoeGuide(inputs, spec.prior, spec.guide)
     elbo = Trace_ELBO(
@@ -58,35 +112,188 @@ def run_svi(
     optimizer = torch.optim.Adam(guide.parameters(), lr=cfg.lr)
     gamma = cfg.lr_decay ** (1.0 / max(steps_max, 1))
     schedule = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=gamma)
+    run = _RunState(guide, optimizer, schedule, cfg)
+    fp = fingerprint(inputs, spec, steps_max, subsample_size, ckpt.identity)
+    resumed_from = None
+    if ckpt.resume:
+        if ckpt.path is None:
+            raise ValueError("resume=True needs a checkpoint path")
+        run.restore(load_checkpoint(ckpt.path, fp), rng=True)
+        resumed_from = run.step
+        logger.info("resumed from %s at step %d", ckpt.path, run.step)
+    good = run.capture(fp)
     args = (inputs, spec.prior, subsample_size)
-    losses: list[float] = []
-    monitor = _ConvergenceMonitor(cfg.window, cfg.tol, cfg.patience, cfg.min_steps)
-    converged = False
-    start = time.perf_counter()
+    start = time.perf_counter() - run.elapsed
     # progress=True shows a bar on a terminal only (tqdm's disable=None), never in logs
-    bar = tqdm(total=steps_max, disable=None if progress else True, desc="SVI", unit="step")
+    bar = tqdm(
+        total=steps_max,
+        initial=run.step,
+        disable=None if progress else True,
+        desc="SVI",
+        unit="step",
+    )
     validate = is_validation_enabled()
-    for step in range(steps_max):
+    while run.step < steps_max and not run.converged:
         optimizer.zero_grad(set_to_none=True)
         # distribution checks cost ~40% of a step: run them on the first step only
-        with pyro.validation_enabled(validate and step == 0):
+        with pyro.validation_enabled(validate and run.step == 0):
             loss = elbo.differentiable_loss(grn_model, guide, *args)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(guide.parameters(), cfg.clip_norm)
+        if callback is not None:
+            callback(run.step, guide)
+        norm = torch.nn.utils.clip_grad_norm_(guide.parameters(), cfg.clip_norm)
+        value = float(loss.detach())
+        if not (math.isfinite(value) and math.isfinite(float(norm))):
+            what = "loss" if not math.isfinite(value) else "gradient"
+            _diverged_check(run, cfg.max_restarts, what, inputs)
+            bad_step, lr = run.step, run.lr
+            run.restore(good, rng=False)
+            new_lr = run.set_lr(lr * LR_BACKOFF)
+            run.restarts.append(
+                {
+                    "step": bad_step,
+                    "cause": f"non-finite {what}",
+                    "restart_from": run.step,
+                    "lr": new_lr,
+                }
+            )
+            logger.warning(
+                "non-finite %s at step %d: restarting from step %d with learning rate %.3g",
+                what,
+                bad_step,
+                run.step,
+                new_lr,
+            )
+            bar.reset(total=steps_max)
+            bar.update(run.step)
+            continue
         optimizer.step()
         schedule.step()
-        value = float(loss.detach())
-        losses.append(value)
+        run.losses.append(value)
+        run.step += 1
         bar.update()
-        if step % cfg.window == 0:
+        if run.step % cfg.window == 1:
             bar.set_postfix(elbo=f"{-value:.4g}")
-        if monitor.update(value):
-            converged = True
-            break
+        run.converged = run.monitor.update(value)
+        if ckpt.every and run.step % ckpt.every == 0:
+            run.elapsed = time.perf_counter() - start
+            good = run.capture(fp)
+            if ckpt.path is not None:
+                save_checkpoint(ckpt.path, good)
+        if stop.signal_name is not None and not run.converged and run.step < steps_max:
+            bar.close()
+            if ckpt.path is not None:
+                run.elapsed = time.perf_counter() - start
+                save_checkpoint(ckpt.path, run.capture(fp))
+            raise FitInterrupted(run.step, ckpt.path, stop.signal_name)
     bar.close()
     seconds = time.perf_counter() - start
     w_draws, means = draw_weights(guide, inputs, spec, spec.svi.num_draws)
-    return SVIResult(w_draws, means, np.asarray(losses), len(losses), converged, seconds)
+    if not np.isfinite(w_draws).all():
+        raise FitDivergedError(
+            "the fitted variational posterior gives non-finite weights; "
+            + _likely_causes(inputs, optimizer)
+        )
+    return SVIResult(
+        w_draws,
+        means,
+        np.asarray(run.losses),
+        run.step,
+        run.converged,
+        seconds,
+        tuple(run.restarts),
+        resumed_from,
+    )
+
+
+class _RunState:
+    """The mutable state of one optimisation run, and its (de)serialisation."""
+
+    def __init__(
+        self,
+        guide: HorseshoeGuide,
+        optimizer: torch.optim.Optimizer,
+        schedule: torch.optim.lr_scheduler.LRScheduler,
+        cfg: SVISpec,
+    ) -> None:
+        self.guide, self.optimizer, self.schedule = guide, optimizer, schedule
+        self.monitor = _ConvergenceMonitor(cfg.window, cfg.tol, cfg.patience, cfg.min_steps)
+        self.losses: list[float] = []
+        self.restarts: list[dict[str, Any]] = []
+        self.step = 0
+        self.converged = False
+        self.elapsed = 0.0
+
+    def capture(self, fp: str) -> dict[str, Any]:
+        """Return a CPU copy of everything needed to continue from here."""
+        device = next(self.guide.parameters()).device
+        return to_cpu(
+            {
+                "fingerprint": fp,
+                "step": self.step,
+                "converged": self.converged,
+                "elapsed": self.elapsed,
+                "guide": self.guide.state_dict(),
+                "optimizer": self.optimizer.state_dict(),
+                "schedule": self.schedule.state_dict(),
+                "monitor": self.monitor.state_dict(),
+                "losses": torch.tensor(self.losses, dtype=torch.float64),
+                "restarts": [dict(r) for r in self.restarts],
+                "rng_cpu": torch.get_rng_state(),
+                "rng_cuda": torch.cuda.get_rng_state(device) if device.type == "cuda" else None,
+            }
+        )
+
+    def restore(self, state: dict[str, Any], *, rng: bool) -> None:
+        """Load a captured state (and the RNG state, when resuming from disk)."""
+        self.guide.load_state_dict(state["guide"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.schedule.load_state_dict(state["schedule"])
+        self.monitor.load_state_dict(state["monitor"])
+        self.losses = [float(v) for v in state["losses"]]
+        if rng:  # resuming from disk; an in-memory restart keeps its own restart record
+            self.restarts = [dict(r) for r in state["restarts"]]
+        self.step = int(state["step"])
+        self.converged = bool(state["converged"])
+        self.elapsed = float(state["elapsed"])
+        if rng:
+            torch.set_rng_state(state["rng_cpu"])
+            if state["rng_cuda"] is not None:
+                device = next(self.guide.parameters()).device
+                torch.cuda.set_rng_state(state["rng_cuda"], device)
+
+    @property
+    def lr(self) -> float:
+        """The current learning rate."""
+        return float(self.optimizer.param_groups[0]["lr"])
+
+    def set_lr(self, lr: float) -> float:
+        """Set the learning rate (the schedule decays from there); return it."""
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        return lr
+
+
+def _diverged_check(run: _RunState, max_restarts: int, what: str, inputs: ModelInputs) -> None:
+    if len(run.restarts) < max_restarts:
+        return
+    raise FitDivergedError(
+        f"SVI produced a non-finite {what} at step {run.step} and had already restarted "
+        f"{len(run.restarts)} time(s) from the last good state with a smaller learning rate; "
+        + _likely_causes(inputs, run.optimizer)
+    )
+
+
+def _likely_causes(inputs: ModelInputs, optimizer: torch.optim.Optimizer) -> str:
+    x = inputs.x
+    biggest = float(x[torch.isfinite(x)].abs().max()) if x.numel() else 0.0
+    lr = float(optimizer.param_groups[0]["lr"])
+    return (
+        f"likely causes: the scale of the data (largest |standardised value| is {biggest:.3g}; "
+        "values beyond ~20 usually mean outliers or untransformed counts -- try "
+        "transform='log' or remove the outlying samples) or a learning rate too high for "
+        f"this problem (now {lr:.3g}; try svi={{'lr': {lr / 4:.2g}}}, or dtype='float64')."
+    )
 
 
 @torch.no_grad()
@@ -128,6 +335,16 @@ class _ConvergenceMonitor:
         self.buffer: list[float] = []
         self.means: list[float] = []
         self.seen = 0
+
+    def state_dict(self) -> dict[str, Any]:
+        """Return the monitor's progress, for checkpoints."""
+        return {"buffer": list(self.buffer), "means": list(self.means), "seen": self.seen}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Continue from :meth:`state_dict`."""
+        self.buffer = [float(v) for v in state["buffer"]]
+        self.means = [float(v) for v in state["means"]]
+        self.seen = int(state["seen"])
 
     def update(self, loss: float) -> bool:
         """Record one step's loss; return True when the fit has converged."""
