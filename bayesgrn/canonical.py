@@ -50,6 +50,21 @@ class CanonicalOrder:
         """Reorder ``(..., n_regulators, n_genes)`` from canonical to the caller's order."""
         return w[..., self.regulator_back, :][..., self.gene_back]
 
+    def draws_to_caller(self, draws: np.ndarray, block_bytes: int = 64 * 2**20) -> np.ndarray:
+        """Reorder ``(n_draws, n_regulators, n_genes)`` draws in place, a chunk at a time.
+
+        The draws are the largest array of a fit; reordering them in chunks keeps the peak
+        at one copy plus a chunk instead of two copies.
+        """
+        identity = np.array_equal(self.gene_back, np.arange(self.gene_back.size)) and (
+            np.array_equal(self.regulator_back, np.arange(self.regulator_back.size))
+        )
+        if not identity:
+            chunk = max(1, block_bytes // max(1, draws[0].nbytes))
+            for lo in range(0, draws.shape[0], chunk):
+                draws[lo : lo + chunk] = self.weights_to_caller(draws[lo : lo + chunk])
+        return draws
+
     def site_to_caller(self, name: str, value: np.ndarray) -> np.ndarray:
         """Reorder a per-target (and, for ``b``, per-condition) site mean."""
         value = np.asarray(value)

@@ -28,6 +28,7 @@ from bayesgrn.infer.checkpoint import CheckpointConfig
 from bayesgrn.infer.control import stop_on_signals
 from bayesgrn.inputs import build_inputs
 from bayesgrn.knowledge import EdgeSource
+from bayesgrn.memory import check_memory, parse_bytes, plan_memory
 from bayesgrn.posterior import Posterior
 from bayesgrn.spec import ModelSpec, load_spec
 
@@ -59,6 +60,7 @@ def fit(
     checkpoint_every: int = 100,
     resume: bool = False,
     handle_signals: bool = False,
+    max_memory: int | str | None = None,
 ) -> Posterior:
     """Fit the network posterior.
 
@@ -106,6 +108,10 @@ def fit(
         Continue from ``checkpoint`` (which must exist and belong to the same data,
         spec, seed, step budget, dtype and device type); the result equals that of an
         uninterrupted fit on the same device.
+    max_memory
+        Memory budget for the fit's planned peak (bytes or ``"4G"``-style text). The plan
+        (:func:`bayesgrn.memory.plan_memory`) is always checked before the fit starts,
+        by default against 85% of the free memory of the host and device.
     handle_signals
         Catch SIGINT/SIGTERM (main thread only) and stop at the end of the current step,
         saving ``checkpoint``, then raise :class:`~bayesgrn.errors.FitInterrupted`.
@@ -133,6 +139,8 @@ def fit(
         Non-finite values persisted after ``svi.max_restarts`` restarts.
     CheckpointError
         ``resume`` with a missing, corrupt or foreign checkpoint.
+    ResourceError
+        The memory plan exceeds the budget (the message lists the plan and the options).
     """
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
@@ -157,6 +165,20 @@ def fit(
         raise ValueError("resume=True needs checkpoint=PATH (the file to resume from)")
     torch_device = resolve_device(device)
     start = time.perf_counter()
+    plan = plan_memory(
+        data.n_samples,
+        data.n_genes,
+        len(data.regulators),
+        subsample_size=subsample_size if method == "svi" else None,
+        num_draws=spec.svi.num_draws if method == "svi" else num_samples,
+        num_particles=spec.svi.num_particles,
+        dtype=DTYPES[dtype],
+        device_type=torch_device.type,
+        jacobian=spec.family == "gaussian"
+        and spec.jacobian != "never"
+        and bool(data.perturbed[:, data.regulator_index].any()),
+    )
+    check_memory(plan, torch_device, None if max_memory is None else parse_bytes(max_memory))
     # fit in a canonical gene/sample order so the result does not depend on table layout
     order = canonicalize(data)
     caller_data, data = data, order.data
@@ -212,13 +234,15 @@ def fit(
             "data_source": data.source,
             "transform": data.transform,
             "dtype": dtype,
+            "planned_peak_host_bytes": plan.host_bytes,
+            "planned_peak_device_bytes": plan.device_bytes,
             "torch_version": torch.__version__,
             "pyro_version": pyro.__version__,
         }
     )
     scale = order.site_to_caller("scale", data.scale)
     return Posterior(
-        w_draws=order.weights_to_caller(w_draws).astype(np.float32),
+        w_draws=order.draws_to_caller(w_draws.astype(np.float32, copy=False)),
         regulators=caller_data.regulators,
         targets=caller_data.genes,
         allowed=order.weights_to_caller(inputs.allowed.bool().cpu().numpy()),

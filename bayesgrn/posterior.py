@@ -21,6 +21,7 @@ import pandas as pd
 
 from bayesgrn import decision
 from bayesgrn._arviz import to_inference_data
+from bayesgrn.memory import SUMMARY_BLOCK_BYTES
 
 FORMAT_VERSION = 1
 SCALES = ("standardized", "data")
@@ -107,17 +108,26 @@ class Posterior:
         return (self.target_scale[None, :] / self.regulator_scale[:, None]).astype(np.float32)
 
     def _stats(self, ci_prob: float, scale: str) -> dict[str, np.ndarray]:
-        draws = self.draws(scale)
-        lower, upper = decision.credible_interval(draws, ci_prob)
-        return {
-            "mean": draws.mean(axis=0),
-            "sd": draws.std(axis=0, ddof=1),
-            "ci_lower": lower,
-            "ci_upper": upper,
-            "p_edge": decision.edge_probability(self.w_draws, self.edge_threshold),
-            "p_positive": decision.sign_probability(self.w_draws),
-            "lfsr": decision.local_false_sign_rate(self.w_draws),
-        }
+        """Per-edge summaries, computed over blocks of targets to bound working memory."""
+        factor = self._scale_factor(scale)
+        n_draws, n_reg, n_tgt = self.w_draws.shape
+        # quantiles copy a block in float64: keep that copy near SUMMARY_BLOCK_BYTES
+        width = max(1, SUMMARY_BLOCK_BYTES // max(1, 8 * n_draws * n_reg))
+        names = ("mean", "sd", "ci_lower", "ci_upper", "p_edge", "p_positive", "lfsr")
+        out = {k: np.empty((n_reg, n_tgt), dtype=np.float64) for k in names}
+        for lo in range(0, n_tgt, width):
+            cols = slice(lo, min(lo + width, n_tgt))
+            raw = self.w_draws[:, :, cols]
+            block = raw * (factor if np.isscalar(factor) else factor[:, cols])
+            out["ci_lower"][:, cols], out["ci_upper"][:, cols] = decision.credible_interval(
+                block, ci_prob
+            )
+            out["mean"][:, cols] = block.mean(axis=0, dtype=np.float64)
+            out["sd"][:, cols] = block.std(axis=0, ddof=1, dtype=np.float64)
+            out["p_edge"][:, cols] = decision.edge_probability(raw, self.edge_threshold)
+            out["p_positive"][:, cols] = decision.sign_probability(raw)
+            out["lfsr"][:, cols] = decision.local_false_sign_rate(raw)
+        return out
 
     # ------------------------------------------------------------------ edge tables
     def edges(self, ci_prob: float = 0.9, scale: str = "standardized") -> pd.DataFrame:

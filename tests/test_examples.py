@@ -11,6 +11,7 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 TINY_ARGS = {
     "quickstart.py": ["--genes", "6", "--samples", "20", "--steps", "30"],
     "benchmarks/recovery.py": ["--genes", "6", "--samples", "30", "--seeds", "0", "--steps", "30"],
+    "benchmarks/memory_plan.py": ["--case", "40", "8", "8", "20"],
     "benchmarks/dream4_knockouts.py": ["--networks", "1", "--limit", "2", "--steps", "10"],
     "benchmarks/dream4.py": [
         "--networks",

@@ -296,12 +296,26 @@ def _likely_causes(inputs: ModelInputs, optimizer: torch.optim.Optimizer) -> str
     )
 
 
+#: regulator x target tensors alive per draw while sampling the guide (z, lambda, their
+#: noise, scales, W) and the working-space budget of one chunk of draws
+DRAW_TENSORS = 8
+DRAW_BLOCK_BYTES = 256 * 2**20
+
+
 @torch.no_grad()
 def draw_weights(
-    guide: HorseshoeGuide, inputs: ModelInputs, spec: ModelSpec, num_draws: int, chunk: int = 100
+    guide: HorseshoeGuide, inputs: ModelInputs, spec: ModelSpec, num_draws: int
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Draw ``W`` from the fitted guide in chunks; also return posterior means of the globals."""
-    draws: list[np.ndarray] = []
+    """Draw ``W`` from the fitted guide in chunks; also return posterior means of the globals.
+
+    A chunk of ``k`` draws materialises about ``DRAW_TENSORS`` regulator x target tensors
+    per draw on the device; ``k`` is chosen so that they fit in ``DRAW_BLOCK_BYTES``.
+    """
+    per_draw = DRAW_TENSORS * inputs.n_regulators * inputs.n_targets * inputs.x.element_size()
+    chunk = int(min(100, max(1, DRAW_BLOCK_BYTES // max(per_draw, 1))))
+    # one preallocated float32 array: a list of chunks plus np.concatenate would hold the
+    # draws twice at the peak
+    draws = np.empty((num_draws, inputs.n_regulators, inputs.n_targets), dtype=np.float32)
     sums: dict[str, torch.Tensor] = {}
     done = 0
     while done < num_draws:
@@ -311,13 +325,13 @@ def draw_weights(
         w = horseshoe_weights(
             latent["z"], latent["lam"], latent["tau"], latent["c2"], inputs.allowed
         )  # (size, n_regulators, n_targets)
-        draws.append(w.float().cpu().numpy())
+        draws[done : done + size] = w.float().cpu().numpy()
         for name in ("tau", "c2", "sigma", "b"):
             total = latent[name].sum(0)
             sums[name] = sums[name] + total if name in sums else total
         done += size
     means = {k: (v / num_draws).squeeze(0).cpu().numpy() for k, v in sums.items()}
-    return np.concatenate(draws, axis=0), means
+    return draws, means
 
 
 class _ConvergenceMonitor:
