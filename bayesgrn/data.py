@@ -177,6 +177,13 @@ class ExpressionData:
         frame = pd.DataFrame(matrix, index=frame.index, columns=frame.columns)
 
         center, scale = _masked_moments(matrix, perturbed)
+        if not np.isfinite(scale).all():
+            gene = frame.columns[int(np.argmin(np.isfinite(scale)))]
+            raise BayesGRNInputError(
+                f"{source}: the values of gene {gene!r} spread too widely for float64 (their sd "
+                f"overflows; largest |value| {np.max(np.abs(frame[gene])):g}); rescale the data "
+                "(e.g. transform='log')"
+            )
         few = (~perturbed).sum(axis=0) < 2
         flat = ~few & ~(scale > 1e-12 * np.maximum(np.abs(center), 1.0))
         constant = [g for g, c in zip(frame.columns, few | flat, strict=True) if c]
@@ -461,15 +468,24 @@ def _transform(
 
 
 def _masked_moments(matrix: np.ndarray, perturbed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-gene mean and sd over the unperturbed samples, without overflow for huge values.
+
+    Each gene is first divided by a power of two near its largest magnitude -- exact in
+    floating point, so ordinary data give bit-for-bit the unscaled result -- which keeps sums
+    and squares of values up to the float maximum (~1.8e308) finite.
+    """
     free = ~perturbed
     count = free.sum(axis=0)
     safe = np.maximum(count, 1)
-    center = np.where(free, matrix, 0.0).sum(axis=0) / safe
-    dev = np.where(free, matrix - center, 0.0)
+    _, exponent = np.frexp(np.max(np.abs(np.where(free, matrix, 0.0)), axis=0, initial=0.0))
+    scaled = np.ldexp(matrix, -exponent)
+    center = np.where(free, scaled, 0.0).sum(axis=0) / safe
+    dev = np.where(free, scaled - center, 0.0)
     var = (dev**2).sum(axis=0) / np.maximum(count - 1, 1)
     scale = np.sqrt(var)
     scale[count < 2] = 0.0
-    return center, scale
+    with np.errstate(over="ignore"):  # an sd beyond the float maximum is reported by the caller
+        return np.ldexp(center, exponent), np.ldexp(scale, exponent)
 
 
 def _resolve_regulators(

@@ -13,12 +13,13 @@ import bz2
 import csv
 import gzip
 import io
+import itertools
 import lzma
 import os
 import re
 import zlib
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +47,10 @@ _WHITESPACE = "whitespace"
 _SEP_ALIASES = {"\\t": "\t", "tab": "\t", r"\s+": _WHITESPACE, _WHITESPACE: _WHITESPACE}
 _INTEGER = re.compile(r"[+-]?\d+")
 _QUOTED_OR_WORD = re.compile(r'"([^"]*)"|(\S+)')
+_LINE_END = re.compile(r"\r\n|\r|\n")
+_LINE_END_BYTES = re.compile(rb"\r\n|\r|\n")
+_SNIFF_LINES = 3
+_COMMENT_LINE = re.compile(r"(?<![^\r\n])[ \t]*#[^\r\n]*")  # a line whose text starts with #
 
 
 # ---------------------------------------------------------------------- raw text
@@ -94,17 +99,19 @@ def _decode(raw: bytes, path: Path) -> str:
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         encoding = "utf-16"
     else:
-        encoding = "utf-8-sig"
+        # the BOM is dropped here, not by "utf-8-sig", whose error positions skip it
+        encoding = "utf-8"
+        raw = raw.removeprefix(b"\xef\xbb\xbf")
     try:
         text = raw.decode(encoding)
     except UnicodeDecodeError as err:
-        line = raw[: err.start].count(b"\n") + 1
+        line = len(_LINE_END_BYTES.findall(raw, 0, err.start)) + 1
         raise BayesGRNInputError(
             f"{path}: is not UTF-8 text (byte {raw[err.start]:#04x} at line {line}); save it as "
             "UTF-8 (e.g. `iconv -f latin1 -t utf-8 in.tsv > out.tsv`)"
         ) from None
     if "\x00" in text:
-        line = text[: text.index("\x00")].count("\n") + 1
+        line = len(_LINE_END.findall(text, 0, text.index("\x00"))) + 1
         raise BayesGRNInputError(
             f"{path}: contains NUL bytes (line {line}); it looks like a binary file, not a "
             "CSV/TSV table"
@@ -130,15 +137,28 @@ def _sep_name(sep: str) -> str:
     return names.get(sep, repr(sep))
 
 
-def _sniff_separator(text: str) -> str:
-    """Tab, comma or semicolon -- the first that splits the first line; else whitespace."""
-    body = text.lstrip()
-    ends = [i for i in (body.find("\n"), body.find("\r")) if i >= 0]
-    first = body[: min(ends)] if ends else body
-    for sep in ("\t", ",", ";"):
-        if len(next(csv.reader([first], delimiter=sep), [])) > 1:
-            return sep
-    return _WHITESPACE
+def _sniff_separator(
+    text: str, candidates: Sequence[str] = ("\t", ",", ";"), fallback: str = _WHITESPACE
+) -> str:
+    """Return the candidate that splits the most of the first non-blank lines (at least half).
+
+    Ties go to the earlier candidate. Looking at a few lines, not only the first, keeps one
+    short or ragged first line from deciding the separator of the whole file.
+    """
+    sample: list[str] = []
+    for line in io.StringIO(text, newline=None):
+        if line.strip():
+            sample.append(line.rstrip("\n"))
+            if len(sample) == _SNIFF_LINES:
+                break
+    splits = {
+        sep: sum(len(next(csv.reader([line], delimiter=sep), [])) > 1 for line in sample)
+        for sep in candidates
+    }
+    best = max(candidates, key=splits.__getitem__, default=None)
+    if best is not None and sample and 2 * splits[best] >= len(sample):
+        return best
+    return fallback
 
 
 def _unquote(token: str) -> str:
@@ -153,22 +173,39 @@ def _records(text: str, sep: str, path: Path) -> Iterator[tuple[int, list[str]]]
         for number, line in enumerate(io.StringIO(text, newline=None), start=1):
             if '"' in line:  # quoted names may contain spaces
                 fields = [q if q or not w else w for q, w in _QUOTED_OR_WORD.findall(line)]
+                if any('"' in f for f in fields):
+                    raise BayesGRNInputError(
+                        f'{path}: line {number} has an unbalanced double quote ("); close or '
+                        "remove the quote"
+                    )
             else:
                 fields = [_unquote(tok) for tok in line.split()]
             if fields:
                 yield number, fields
         return
+    if not text.endswith(("\n", "\r")):
+        text += "\n"  # so that a quote left open on the last line shows as a line break
     reader = csv.reader(
         io.StringIO(text, newline=""), delimiter=sep, quotechar='"', skipinitialspace=True
     )
     start = 1
     try:
         for fields in reader:
-            stripped = list(map(str.strip, fields))
-            if any("\n" in f or "\r" in f for f in stripped):
+            joined = "".join(fields)  # one scan per row for the rare quote problems
+            if "\n" in joined or "\r" in joined:
+                runs = (
+                    f"runs on to line {reader.line_num}" if reader.line_num > start
+                    else "is never closed"
+                )  # fmt: skip
                 raise BayesGRNInputError(
                     f'{path}: line {start} has an unbalanced double quote ("): the quoted field '
-                    f"runs on to line {reader.line_num}; close or remove the quote"
+                    f"{runs}; close or remove the quote"
+                )
+            stripped = list(map(str.strip, fields))
+            if '"' in joined and any('"' in f and sep in f for f in stripped):
+                raise BayesGRNInputError(
+                    f'{path}: line {start} has an unbalanced double quote ("): a quoted field '
+                    f"swallowed the {_sep_name(sep)} after it; close or remove the quote"
                 )
             if any(stripped):
                 yield start, stripped
@@ -257,10 +294,11 @@ def _parse_table(
     lines: list[int] = []
     bad_cells: list[tuple[int, int, str]] = []
     n_bad = 0
-    width = r_style = None
-    for number, fields in records:
-        if width is None:
-            width, r_style = _layout(head, fields, number, header_line, path, sep)
+    first_rows = list(itertools.islice(records, _SNIFF_LINES))
+    width, r_style = (
+        _layout(head, first_rows, header_line, path, sep) if first_rows else (0, False)
+    )
+    for number, fields in itertools.chain(first_rows, records):
         if len(fields) == width + 1 and fields[-1] == "":
             fields = fields[:-1]  # trailing separator
         if len(fields) != width:
@@ -278,7 +316,6 @@ def _parse_table(
             if header
             else f"{path}: the table has no data rows"
         )
-    assert width is not None
 
     has_row_names = _has_row_names(
         head, first_col, lines, r_style, row_names, orientation, path, decimal
@@ -331,22 +368,29 @@ def _check_header(head: list[str], line: int, path: Path, sep: str, decimal: str
 
 def _layout(
     head: list[str] | None,
-    fields: list[str],
-    number: int,
+    first_rows: list[tuple[int, list[str]]],
     header_line: int | None,
     path: Path,
     sep: str,
 ) -> tuple[int, bool]:
-    """Row width and whether the header lacks the row-name cell (R ``write.table`` style)."""
-    n = len(fields)
+    """Row width and whether the header lacks the row-name cell (R ``write.table`` style).
+
+    Decided by the number of fields most of the first rows have (the first row on a tie), so
+    that one ragged row among them is reported as such instead of setting the width.
+    """
+    counts = Counter(len(fields) for _, fields in first_rows)
+    n = max(counts, key=counts.__getitem__)  # ties: the first row's count (insertion order)
+    typical = [fields for _, fields in first_rows if len(fields) == n]
+    trailing = n > 1 and all(fields[-1] == "" for fields in typical)
     if head is None:
-        return (n - 1 if n > 1 and fields[-1] == "" else n), False
+        return (n - 1 if trailing else n), False
     h = len(head)
-    if n == h or (n == h + 1 and fields[-1] == ""):
+    if n == h or (n == h + 1 and trailing):
         return h, False
-    if n == h + 1 or (n == h + 2 and fields[-1] == ""):
+    if n == h + 1 or (n == h + 2 and trailing):
         return h + 1, True
-    _ragged(path, number, n, h, header_line, sep)
+    number, fields = first_rows[0]
+    _ragged(path, number, len(fields), h, header_line, sep)
     raise AssertionError  # pragma: no cover
 
 
@@ -374,8 +418,8 @@ def _has_row_names(
     if r_style:
         if row_names is False:
             raise BayesGRNInputError(
-                f"{path}: the data rows have one field more than the header (line {lines[0]}), "
-                "so their first field must be a row name, but row_names=False was given"
+                f"{path}: the data rows (from line {lines[0]}) have one field more than the "
+                "header, so their first field must be a row name, but row_names=False was given"
             )
         return True
     if row_names is not None:
@@ -409,6 +453,155 @@ def _has_row_names(
                 "expression data."
             )
     return False
+
+
+# ---------------------------------------------------------------------- small tables
+@dataclass(frozen=True)
+class SmallTable:
+    """A small delimited text file as stripped strings, checked to be rectangular.
+
+    Attributes
+    ----------
+    header
+        The header's fields, or ``None`` when the file has no header.
+    header_line
+        The header's line number, or ``None``.
+    rows
+        The data rows' fields; all as long as the header (without one: as most rows).
+    lines
+        The line number of each data row.
+    """
+
+    header: list[str] | None
+    header_line: int | None
+    rows: list[list[str]]
+    lines: list[int]
+
+
+def read_small_table(
+    path: str | os.PathLike[str],
+    what: str,
+    *,
+    has_header: bool | Callable[[list[str]], bool],
+    separators: Sequence[str] = ("\t", ",", ";"),
+    fallback: str = _WHITESPACE,
+    comments: bool = False,
+) -> SmallTable:
+    """Read a small delimited text file (edge list, gold standard, design table) as strings.
+
+    The file is read like an expression table: gzip/bz2/xz-compressed or not, UTF-8 with or
+    without a BOM, any line ending, double quotes around fields, blank lines skipped and one
+    trailing separator per line tolerated. Cells are kept as text (``NA`` is a name).
+
+    Parameters
+    ----------
+    path
+        The file.
+    what
+        What the file is (e.g. ``"known edges file"``), the start of every message.
+    has_header
+        Whether the first non-blank line is a header, or a test of its fields.
+    separators, fallback
+        The separator is the one of ``separators`` that splits the most of the first lines
+        (at least half of them), else ``fallback`` (``"whitespace"``: any run of
+        spaces/tabs).
+    comments
+        Whether lines starting with ``#`` are comments.
+
+    Returns
+    -------
+    SmallTable
+        Header, rows and their line numbers; no rows at all for an empty file.
+
+    Raises
+    ------
+    BayesGRNInputError
+        For a missing, unreadable or non-UTF-8 file, an unbalanced quote, a header that names
+        a column twice, or a row with a different number of fields than the header (or, without
+        a header, than most rows) -- naming the file and line.
+    """
+    path = Path(path)
+    label = f"{what} {str(path)!r}"
+    text = _read_text(path, what=what)
+    if comments:
+        text = _COMMENT_LINE.sub("", text)
+    sep = _sniff_separator(text, separators, fallback)
+    records = list(_records(text, sep, path))
+    header = header_line = None
+    width, origin = 0, "most rows"
+    if records and (has_header(records[0][1]) if callable(has_header) else has_header):
+        header_line, header = records.pop(0)
+        if len(header) > 1 and header[-1] == "":
+            header = header[:-1]  # trailing separator
+        named = [name for name in header if name]
+        twice = next((name for name in named if named.count(name) > 1), None)
+        if twice is not None:
+            raise BayesGRNInputError(
+                f"{label}: the header (line {header_line}) names column {twice!r} twice; "
+                "give every column its own name"
+            )
+        width = len(header)
+        origin = f"the header on line {header_line}"
+    elif records:
+        counts = Counter(len(fields) for _, fields in records)
+        n = max(counts, key=counts.__getitem__)
+        trailing = n > 1 and all(fields[-1] == "" for _, fields in records if len(fields) == n)
+        width = n - 1 if trailing else n
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    for number, fields in records:
+        if len(fields) == width + 1 and fields[-1] == "":
+            fields = fields[:-1]  # trailing separator
+        if len(fields) != width:
+            raise BayesGRNInputError(
+                f"{label}: line {number} has {len(fields)} field(s) but {width} were expected "
+                f"(as in {origin}); look for a missing or extra value, or a {_sep_name(sep)} "
+                "inside a name"
+            )
+        rows.append(fields)
+        lines.append(number)
+    return SmallTable(header, header_line, rows, lines)
+
+
+def edge_endpoints(
+    regulators: Sequence[object], targets: Sequence[object], places: Sequence[str], source: str
+) -> tuple[list[str], list[str]]:
+    """Regulator and target names of an edge list as stripped text; empty or missing raise.
+
+    Parameters
+    ----------
+    regulators, targets
+        The two name columns (cells of a file or a DataFrame).
+    places
+        Where each edge is (``"line 4"``, ``"row 2"``), for messages.
+    source
+        The edge list, for messages.
+
+    Returns
+    -------
+    tuple of list of str
+        Regulator and target names.
+
+    Raises
+    ------
+    BayesGRNInputError
+        For an empty or missing (``None``/NaN) name, naming the place.
+    """
+    out: tuple[list[str], list[str]] = ([], [])
+    for role, cells, names in zip(
+        ("regulator", "target"), (regulators, targets), out, strict=True
+    ):
+        for cell, place in zip(cells, places, strict=True):
+            name = (
+                "" if cell is None or (isinstance(cell, float) and np.isnan(cell)) else str(cell)
+            )
+            if not name.strip():
+                raise BayesGRNInputError(
+                    f"{source}: {place} has an empty {role} name; every edge needs a regulator "
+                    "and a target"
+                )
+            names.append(name.strip())
+    return out
 
 
 # ---------------------------------------------------------------------- regulators
@@ -452,6 +645,11 @@ def read_regulators(source: str | os.PathLike[str] | Sequence[str]) -> list[str]
             fields = [_unquote(f) for f in re.split(r"[\t,;]|\s+", line) if f.strip()]
             if not fields:
                 continue
+            if not fields[0]:
+                raise BayesGRNInputError(
+                    f"regulator file {str(path)!r}: line {number} has an empty name ({line!r}); "
+                    "put one regulator name per line"
+                )
             if len(fields) > 1:
                 multi.append((number, fields))
             names.append(fields[0])

@@ -19,52 +19,100 @@ import numpy as np
 import pandas as pd
 
 from bayesgrn.data import BayesGRNInputError, ExpressionData
+from bayesgrn.io import edge_endpoints, read_small_table
 
 EdgeSource = pd.DataFrame | str | os.PathLike[str] | Iterable[tuple[str, str]]
 
 
+_HEADER_FIRST_CELLS = ("regulator", "tf", "source")
+
+
 def read_edge_list(source: EdgeSource, what: str, with_confidence: bool) -> pd.DataFrame:
-    """``regulator, target[, confidence]`` from a DataFrame, a TSV/CSV file or (r, t) pairs."""
+    """``regulator, target[, confidence]`` from a DataFrame, a TSV/CSV file or (r, t) pairs.
+
+    A file is read like an expression table (separator tab, comma, semicolon or whitespace;
+    gzip/bz2/xz; BOM; quotes; any line ending); it may start with a header whose first cell
+    is ``regulator``, ``tf`` or ``source``, and lines starting with ``#`` are comments. The
+    confidence is the ``confidence`` column of a header, else the third column, else 1. Names
+    are kept as text (``NA`` and ``101`` are gene names). Errors name the file and line (or
+    the table and row).
+    """
     if isinstance(source, str | os.PathLike):
-        path = str(source)
-        if not os.path.isfile(path):
-            raise BayesGRNInputError(f"{what} file {path!r} does not exist")
-        frame = pd.read_csv(path, sep=None, engine="python", header=None, dtype=str, comment="#")
-        if len(frame) and str(frame.iat[0, 0]).strip().lower() in ("regulator", "tf", "source"):
-            frame = frame.iloc[1:]
-        name = path
-    elif isinstance(source, pd.DataFrame):
-        frame, name = source.copy(), f"{what} table"
+        name = f"{what} file {str(source)!r}"
+        table = read_small_table(
+            source,
+            f"{what} file",
+            has_header=lambda fields: fields[0].lower() in _HEADER_FIRST_CELLS,
+            comments=True,
+        )
+        if not table.rows:
+            has = (
+                f"only a header (line {table.header_line})" if table.header
+                else "it is empty or holds only blank lines and '#' comments"
+            )  # fmt: skip
+            raise BayesGRNInputError(
+                f"{name} lists no edges: {has}; expected lines of regulator, target"
+                + (", confidence" if with_confidence else "")
+            )
+        header = [c.lower() for c in table.header] if table.header else None
+        columns = list(zip(*table.rows, strict=True))
+        places = [f"line {n}" for n in table.lines]
+        if len(columns) < 2:
+            raise BayesGRNInputError(
+                f"{name}: line {table.header_line or table.lines[0]} has a single column; "
+                "needs columns regulator, target"
+                + (", confidence" if with_confidence else "")
+                + " separated by tabs, commas, semicolons or spaces"
+            )
+        conf_at = (
+            header.index("confidence") if header and "confidence" in header
+            else 2 if len(columns) >= 3 else None
+        )  # fmt: skip
+        confidence = columns[conf_at] if conf_at is not None else None
     else:
-        frame, name = pd.DataFrame(list(source)), f"{what} list"
-    if frame.shape[1] < 2:
-        raise BayesGRNInputError(
-            f"{name}: needs columns regulator, target"
-            + (", confidence" if with_confidence else "")
-        )
-    cols = list(frame.columns)
-    out = pd.DataFrame(
-        {
-            "regulator": frame[cols[0]].astype(str).str.strip().to_numpy(),
-            "target": frame[cols[1]].astype(str).str.strip().to_numpy(),
-        }
-    )
+        if isinstance(source, pd.DataFrame):
+            frame, name = source.copy(), f"{what} table"
+        else:
+            frame, name = pd.DataFrame(list(source)), f"{what} list"
+        if frame.shape[1] < 2:
+            raise BayesGRNInputError(
+                f"{name}: needs columns regulator, target"
+                + (", confidence" if with_confidence else "")
+            )
+        cols = list(frame.columns)
+        columns = [frame.iloc[:, k].tolist() for k in range(frame.shape[1])]
+        places = [f"row {i + 1}" for i in range(len(frame))]
+        confidence = (
+            frame["confidence"].tolist() if "confidence" in cols
+            else columns[2] if len(cols) >= 3 else None
+        )  # fmt: skip
+    regulators, targets = edge_endpoints(columns[0], columns[1], places, name)
+    out = pd.DataFrame({"regulator": regulators, "target": targets})
     if with_confidence:
-        raw = (
-            frame["confidence"]
-            if "confidence" in frame.columns
-            else (frame[cols[2]] if frame.shape[1] >= 3 else pd.Series(1.0, index=frame.index))
+        conf = (
+            np.ones(len(out))
+            if confidence is None
+            else np.array([_number(c) for c in confidence], dtype=np.float64)
         )
-        conf = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
         bad = ~((conf > 0) & (conf <= 1))
         if bad.any():
             row = int(np.nonzero(bad)[0][0])
             raise BayesGRNInputError(
-                f"{name}: row {row + 1} ({out.regulator[row]} -> {out.target[row]}) has "
-                f"confidence {raw.iloc[row]!r}; use a number in (0, 1]"
+                f"{name}: {places[row]} ({regulators[row]} -> {targets[row]}) has confidence "
+                f"{confidence[row]!r}; use a number in (0, 1]"  # type: ignore[index]
             )
         out["confidence"] = conf
     return out
+
+
+def _number(cell: object) -> float:
+    """``cell`` as a float; NaN where it is not a number (``1_000`` is not)."""
+    if isinstance(cell, str) and "_" in cell:
+        return np.nan
+    try:
+        return float(cell)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return np.nan
 
 
 def edge_positions(

@@ -69,22 +69,20 @@ def read_gold_standard(source: str | os.PathLike[str] | pd.DataFrame) -> pd.Data
         name = "gold standard <DataFrame>"
         places = [f"row {i + 1}" for i in range(len(frame))]
         if frame.shape[1] < 2:
-            raise BayesGRNInputError(
-                f"{name}: needs at least 2 columns (regulator, target)"
-            )
+            raise BayesGRNInputError(f"{name}: needs at least 2 columns (regulator, target)")
     else:
         path = str(source)
-        name = f"gold standard {path}"
+        name = f"gold-standard file {path!r}"
         table = read_small_table(
             path,
             "gold-standard file",
             has_header=lambda fields: fields[0].lower() in ("regulator", "tf", "source"),
         )
         if not table.rows:
-            has = f"only a header (line {table.header_line})" if table.header else "no lines"
+            has = f"only a header (line {table.header_line})" if table.header else "it is empty"
             raise BayesGRNInputError(
-                f"{name}: lists no edges ({has}); expected lines of regulator, target and a "
-                "0/1 label"
+                f"{name} lists no edges: {has}; expected lines of regulator, target and a 0/1 "
+                "label"
             )
         if len(table.rows[0]) < 2:
             raise BayesGRNInputError(
@@ -118,9 +116,7 @@ def read_gold_standard(source: str | os.PathLike[str] | pd.DataFrame) -> pd.Data
     bad = numeric.isna() | ~numeric.isin([0, 1])
     if bad.any():
         row = int(np.nonzero(bad.to_numpy())[0][0])
-        raise BayesGRNInputError(
-            f"{name}: {places[row]} has label {labels.iloc[row]!r}; use 0/1"
-        )
+        raise BayesGRNInputError(f"{name}: {places[row]} has label {labels.iloc[row]!r}; use 0/1")
     return pd.DataFrame(
         {"regulator": regulators, "target": targets, "label": numeric.astype(int).to_numpy()}
     )

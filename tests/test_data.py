@@ -288,3 +288,23 @@ def test_gene_perturbed_in_almost_every_sample() -> None:
 def test_small_scale_genes_are_not_constant() -> None:
     data = ExpressionData.from_array(X * 1e-9)
     np.testing.assert_allclose(data.scale, ExpressionData.from_array(X).scale * 1e-9)
+
+
+def test_moments_of_huge_values_do_not_overflow() -> None:
+    # sums and squares of values near 1e308 overflowed: RuntimeWarning and an infinite scale
+    big = np.array([[1e308, 1.0], [-1e308, 2.0], [1.5e308, 4.0], [0.5e308, 3.0]])
+    data = ExpressionData.from_array(big)
+    np.testing.assert_allclose(data.center, [np.mean(big[:, 0] / 1e308) * 1e308, 2.5])
+    np.testing.assert_allclose(data.scale[0], np.std(big[:, 0] / 1e308, ddof=1) * 1e308)
+    # ordinary data: bit for bit the plain formulas
+    plain = ExpressionData.from_array(X)
+    np.testing.assert_array_equal(plain.center, X.sum(axis=0) / 4)
+    np.testing.assert_array_equal(
+        plain.scale, np.sqrt(((X - X.sum(axis=0) / 4) ** 2).sum(axis=0) / 3)
+    )
+
+
+def test_an_sd_beyond_float64_is_named() -> None:
+    spread = np.array([[1.7e308, 1.0], [-1.7e308, 2.0], [1.7e308, 3.0]])
+    with pytest.raises(BayesGRNInputError, match=r"gene 'G1' spread too widely.*sd overflows"):
+        ExpressionData.from_array(spread)

@@ -493,3 +493,86 @@ def test_regulator_source_errors(tmp_path: Path) -> None:
     with pytest.raises(BayesGRNInputError, match="file path or a list"):
         read_regulators(3)  # type: ignore[arg-type]
     assert read_regulators([101, " G2 ", "G2"]) == ["101", "G2"]
+
+
+# ---------------------------------------------------------------------- regressions (hypothesis)
+def test_short_first_line_does_not_decide_the_separator(tmp_path: Path) -> None:
+    # the separator used to come from the first line alone: a ragged first line made the whole
+    # file "whitespace-separated" and the error blamed line 2's "0.5,1.5" as one bad value
+    path = write(tmp_path, "1.5\n0.5,1.5\n2.5,0.5\n3.5,1.0\n", "e.csv")
+    with pytest.raises(BayesGRNInputError, match="line 1 has 1 fields but 2 were expected"):
+        read_expression(path, header=False)
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        pytest.param(  # extra value on the first data row, which used to set the layout
+            "sample\tG1\tG2\na\t1\t2\t9\nb\t2\t3\nc\t3\t4\n",
+            "line 2 has 4 fields but 3 were expected",
+            id="long-first-row",
+        ),
+        pytest.param(  # R-style header; the first row's last cell is empty
+            "G1,G2\na,1,\nb,2,3\nc,3,4\n",
+            r"missing value \(empty cell\) at line 2, sample 'a', gene 'G2'",
+            id="r-style-empty-last-cell",
+        ),
+    ],
+)
+def test_first_data_row_is_blamed_for_its_own_defect(
+    tmp_path: Path, text: str, match: str
+) -> None:
+    with pytest.raises(BayesGRNInputError, match=match):
+        read_expression(write(tmp_path, text))
+
+
+@pytest.mark.parametrize(
+    ("content", "match"),
+    [
+        pytest.param(b"G1\rG2\xe9\r", r"0xe9 at line 2\)", id="cr-line-ends"),
+        pytest.param(b"G1\r1\r2\x00\r", r"NUL bytes \(line 3\)", id="nul-cr-line-ends"),
+        pytest.param(b"\xef\xbb\xbfG1\tG2\nS1\xe9\t1\n", r"byte 0xe9 at line 2\)", id="bom"),
+    ],
+)
+def test_bad_bytes_are_located_after_a_bom_or_cr_line_ends(
+    tmp_path: Path, content: bytes, match: str
+) -> None:
+    # line numbers counted only "\n", and the BOM shifted the reported byte and line
+    with pytest.raises(BayesGRNInputError, match=match):
+        read_expression(write(tmp_path, content))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param('"G1\t"G2"\t"G3"\n1\t2\t3\n2\t3\t1\n3\t1\t2\n', id="closed-by-next-field"),
+        pytest.param('"G1 "G2" G3\n1 2 3\n2 3 1\n3 1 2\n', id="whitespace"),
+        pytest.param('G1\t"G2\n1\t2\n2\t3\n3\t1\n', id="last-field"),
+    ],
+)
+def test_unbalanced_quote_within_a_line_is_named(tmp_path: Path, text: str) -> None:
+    # the quote used to swallow the separator after it, stay in the name, or -- left open in
+    # a line's last field -- take the rest of the file into one "name", silently
+    with pytest.raises(BayesGRNInputError, match="line 1 has an unbalanced double quote"):
+        read_expression(write(tmp_path, text))
+
+
+def test_quote_left_open_at_the_end_of_the_file(tmp_path: Path) -> None:
+    text = 'sample\tG1\tG2\na\t1\t2\nb\t2\t3\nc\t3\t"4'
+    with pytest.raises(BayesGRNInputError, match="line 4 has an unbalanced.*never closed"):
+        read_expression(write(tmp_path, text))
+
+
+def test_empty_quoted_regulator_name_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, 'G1\n""\nG2\n', "tfs.txt")
+    with pytest.raises(BayesGRNInputError, match="line 2 has an empty name"):
+        read_regulators(path)
+
+
+def test_huge_values_are_read_without_overflow(tmp_path: Path) -> None:
+    # the per-gene mean and sd overflowed (RuntimeWarning, infinite scale) for values ~1e308
+    text = "sample\tG1\tG2\na\t1e308\t1\nb\t-1e308\t2\nc\t1.5e308\t4\n"
+    data = read_expression(write(tmp_path, text))
+    assert data.values[2, 0] == 1.5e308
+    assert np.isfinite(data.scale).all()
+    assert np.isfinite(data.standardized()).all()

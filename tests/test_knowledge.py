@@ -1,3 +1,5 @@
+import gzip
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -5,6 +7,7 @@ import torch
 
 import bayesgrn as bg
 from bayesgrn.inputs import build_inputs
+from bayesgrn.knowledge import read_edge_list
 
 
 def test_forbidden_edges_are_removed_everywhere(tiny_sim):
@@ -65,3 +68,44 @@ def test_bad_knowledge_is_named(tiny_sim, tmp_path):
     path.write_text("regulator\ttarget\tconfidence\nG1\tG2\t0.8\n")
     post = bg.fit(tiny_sim.data, known_edges=path, num_steps=20, svi={"num_draws": 10})
     assert post.n_draws == 10
+
+
+# ---------------------------------------------------------------------- reading edge lists
+def test_edge_list_files_in_any_dialect(tmp_path):
+    # pandas' sniffer used to fail on gzip, turn "NA" into NaN and keep the BOM in the header
+    path = tmp_path / "known.tsv.gz"
+    text = "\ufeffregulator,target,confidence\r\n# from the literature\r\nNA,101,0.5\r\n"
+    path.write_bytes(gzip.compress(text.encode()))
+    edges = read_edge_list(path, "known edges", with_confidence=True)
+    assert edges.to_dict("list") == {
+        "regulator": ["NA"],
+        "target": ["101"],
+        "confidence": [0.5],
+    }
+    single = tmp_path / "one.txt"
+    single.write_text("G1 G2\n")  # one whitespace-separated edge, no header
+    assert read_edge_list(single, "forbidden edges", False).to_dict("list") == {
+        "regulator": ["G1"],
+        "target": ["G2"],
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        pytest.param("", "lists no edges", id="empty"),
+        pytest.param("regulator\ttarget\n", r"only a header \(line 1\)", id="header-only"),
+        pytest.param("G1\nG2\n", "line 1 has a single column", id="one-column"),
+        pytest.param("G1\tG2\t0.5\n\nG2\tG3\n", "line 3 has 2 field", id="ragged"),
+        pytest.param("G1\tG2\t0.5\n\tG3\t1\n", "line 2 has an empty regulator", id="empty-name"),
+        pytest.param("#c\nG1\tG2\tNA\n", r"line 2 \(G1 -> G2\) has confidence 'NA'", id="NA"),
+        pytest.param('G1\t"G2\t1\n', "line 1 has an unbalanced", id="open-quote"),
+        pytest.param('G1\tG2\t1\nG2\t"G3', "line 2 has an unbalanced", id="open-quote-at-end"),
+    ],
+)
+def test_bad_edge_list_files_name_the_line(tmp_path, text, match):
+    path = tmp_path / "known.tsv"
+    path.write_text(text)
+    with pytest.raises(bg.BayesGRNInputError, match=match) as err:
+        read_edge_list(path, "known edges", with_confidence=True)
+    assert str(path) in str(err.value)

@@ -1,3 +1,5 @@
+import gzip
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -65,7 +67,40 @@ def test_bad_gold_standards(tmp_path):
         bg.read_gold_standard(tmp_path / "none.tsv")
     bad = tmp_path / "bad.tsv"
     bad.write_text("G1\tG2\tyes\n")
-    with pytest.raises(ValueError, match="row 1"):
+    with pytest.raises(ValueError, match="line 1"):
         bg.read_gold_standard(bad)
     with pytest.raises(ValueError, match="score or importance"):
         bg.evaluate(pd.DataFrame({"regulator": ["A"], "target": ["B"]}), bad)
+
+
+def test_gold_standard_files_in_any_dialect(tmp_path):
+    # gzip used to crash with UnicodeDecodeError; "NA" became NaN; a BOM hid the header
+    path = tmp_path / "gold.tsv.gz"
+    text = "\ufeffregulator\ttarget\tweight\r\nNA\t101\t0.5\r\n101\tNA\t0\r\n"
+    path.write_bytes(gzip.compress(text.encode()))
+    gold = bg.read_gold_standard(path)
+    assert gold.to_dict("list") == {
+        "regulator": ["NA", "101"],
+        "target": ["101", "NA"],
+        "label": [1, 0],
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        pytest.param("", "lists no edges", id="empty"),
+        pytest.param("G1\nG2\n", "line 1 has a single column", id="one-column"),
+        pytest.param("G1\tG2\t1\n\nG2\tG3\n", "line 3 has 2 field", id="ragged"),
+        pytest.param("G1\tG2\t1\nG2\t\t0\n", "line 2 has an empty target", id="empty-name"),
+        pytest.param(
+            "tf\ttarget\tweight\nG1\tG2\tx\n", "line 2 has a non-numeric weight 'x'", id="weight"
+        ),
+    ],
+)
+def test_bad_gold_standard_files_name_the_line(tmp_path, text, match):
+    path = tmp_path / "gold.tsv"
+    path.write_text(text)
+    with pytest.raises(bg.BayesGRNInputError, match=match) as err:  # was a bare ValueError
+        bg.read_gold_standard(path)
+    assert str(path) in str(err.value)
