@@ -46,6 +46,18 @@ class CanonicalOrder:
     regulator_back: np.ndarray
     condition_back: np.ndarray
 
+    def restricted_to(self, targets: tuple[str, ...]) -> tuple[CanonicalOrder, np.ndarray]:
+        """Restrict the target axis to ``targets`` (names, in the caller's order).
+
+        Returns the order whose ``gene_back`` maps the canonical target subset back to
+        ``targets``, and the canonical column indices of the subset (sorted).
+        """
+        position = {g: j for j, g in enumerate(self.data.genes)}
+        columns = np.sort(np.array([position[g] for g in targets], dtype=np.int64))
+        rank = {int(c): k for k, c in enumerate(columns)}
+        back = np.array([rank[position[g]] for g in targets], dtype=np.int64)
+        return dataclasses.replace(self, gene_back=back), columns
+
     def weights_to_caller(self, w: np.ndarray) -> np.ndarray:
         """Reorder ``(..., n_regulators, n_genes)`` from canonical to the caller's order."""
         return w[..., self.regulator_back, :][..., self.gene_back]
@@ -68,7 +80,7 @@ class CanonicalOrder:
     def site_to_caller(self, name: str, value: np.ndarray) -> np.ndarray:
         """Reorder a per-target (and, for ``b``, per-condition) site mean."""
         value = np.asarray(value)
-        if value.ndim >= 1 and value.shape[-1] == self.data.n_genes:
+        if value.ndim >= 1:  # every site is per target (last axis)
             value = value[..., self.gene_back]
         if name == "b" and value.ndim >= 2:
             value = value[..., self.condition_back, :]

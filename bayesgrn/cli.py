@@ -29,14 +29,21 @@ import pandas as pd
 
 import bayesgrn
 from bayesgrn.data import PERTURBATIONS, ExpressionData
+from bayesgrn.errors import FitDivergedError, FitInterrupted, ResourceError
+from bayesgrn.infer.checkpoint import remove_checkpoint
+from bayesgrn.io import read_small_table
+from bayesgrn.memory import parse_bytes
 
 logger = logging.getLogger(__name__)
 
 EXIT_OK = 0
 EXIT_ERROR = 2
 EXIT_INTERRUPTED = 130
+#: exit status after a signal stopped a fit cleanly: 128 + the signal number, as shells do
+EXIT_SIGNALLED = {"SIGINT": 130, "SIGTERM": 143}
 
-FIT_FILES = frozenset({"edges.tsv", "posterior.npz", "summary.json"})
+FIT_ORDER = ("edges.tsv", "selected.tsv", "posterior.npz", "summary.json")
+FIT_FILES = frozenset(FIT_ORDER)
 SIMULATE_FILES = frozenset({"expression.tsv", "design.tsv", "gold.tsv"})
 DEMO_FILES = FIT_FILES | SIMULATE_FILES
 DESIGN_COLUMNS = ("sample", "perturbation", "perturbed_gene")
@@ -82,7 +89,7 @@ def _run(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace)
     """Call a command handler, turning expected failures into one-line messages."""
     try:
         return handler(args)
-    except (ValueError, OSError) as err:
+    except (ValueError, OSError, ResourceError, FitDivergedError) as err:
         logger.debug("traceback of the error below", exc_info=True)
         message = " ".join(str(err).split()) or type(err).__name__
         print(f"bayesgrn: error: {message}", file=sys.stderr)
@@ -210,6 +217,46 @@ def _add_fit(commands: Any, common: argparse.ArgumentParser) -> None:
         default=0.9,
         metavar="P",
         help="mass of the equal-tailed credible intervals (default %(default)s)",
+    )
+    sub.add_argument(
+        "--fdr",
+        type=float,
+        default=0.05,
+        metavar="Q",
+        help="write selected.tsv: the largest edge set with posterior expected FDR <= Q "
+        "(default %(default)s)",
+    )
+    sub.add_argument(
+        "--max-memory",
+        metavar="SIZE",
+        help="memory budget (e.g. 8G); the fit is refused up front when its plan exceeds it "
+        "(default: 85%% of the free memory)",
+    )
+    sub.add_argument(
+        "--checkpoint-every",
+        type=_nonnegative_int,
+        default=100,
+        metavar="N",
+        help="save the fit's state to DIR.checkpoint every N steps (0: only when "
+        "interrupted; default %(default)s)",
+    )
+    sub.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the interrupted fit saved in DIR.checkpoint (same inputs and options)",
+    )
+    sub.add_argument(
+        "--shards",
+        type=_positive_int,
+        default=1,
+        metavar="N",
+        help="fit N target shards in parallel on a Dask cluster and merge them (needs "
+        "bayesgrn[distributed]; default %(default)s = no sharding)",
+    )
+    sub.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="Dask scheduler for --shards (default: a local cluster of worker processes)",
     )
     _add_output_options(sub)
     sub.set_defaults(handler=_cmd_fit)
@@ -393,23 +440,34 @@ def _k_list(text: str) -> tuple[int, ...]:
 # ====================================================================== fit
 def _cmd_fit(args: argparse.Namespace) -> int:
     out = Path(args.out)
+    checkpoint = checkpoint_path(out)
+    _check_resume(out, checkpoint, resume=args.resume, overwrite=args.overwrite)
     check_output_dir(out, overwrite=args.overwrite, known=FIT_FILES)
     if not 0.0 < args.ci_prob < 1.0:
         raise CLIError(f"--ci-prob must be strictly between 0 and 1, got {args.ci_prob}")
+    if not 0.0 < args.fdr < 1.0:
+        raise CLIError(f"--fdr must be strictly between 0 and 1, got {args.fdr}")
+    max_memory = None if args.max_memory is None else parse_bytes(args.max_memory)
+    if args.scheduler is not None and args.shards < 2:
+        raise CLIError("--scheduler is for sharded fits: add --shards N (N >= 2)")
+    if args.shards > 1 and args.resume:
+        raise CLIError("--resume applies to unsharded fits; a sharded fit restarts its shards")
     spec = bayesgrn.load_spec(args.model)
     data = load_expression(args)
     logger.info("read %r", data)
-    posterior = bayesgrn.fit(
-        data,
-        model=spec,
-        seed=args.seed,
-        device=args.device,
-        num_steps=args.steps,
-        subsample_size=args.subsample_size,
-        known_edges=args.known_edges,
-        forbidden_edges=args.forbidden_edges,
-        progress=not args.no_progress,
-    )
+    try:
+        if args.shards > 1:
+            posterior = _fit_sharded(args, data, spec, max_memory)
+        else:
+            posterior = _fit_checkpointed(args, data, spec, max_memory, checkpoint)
+    except FitInterrupted as err:
+        print(
+            f"bayesgrn: {err.signal_name} received: stopped after {err.step} steps and saved "
+            f"the state to {str(checkpoint)!r}; nothing was written to {str(out)!r}. Run the "
+            "same command with --resume to continue.",
+            file=sys.stderr,
+        )
+        return EXIT_SIGNALLED[err.signal_name]
     inputs = {
         "expression": str(args.expression),
         "regulators": args.regulators,
@@ -422,9 +480,89 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         "drop_constant": args.drop_constant,
     }
     with atomic_directory(out, overwrite=args.overwrite, known=FIT_FILES) as tmp:
-        write_run(tmp, posterior, ci_prob=args.ci_prob, extra={"inputs": inputs})
+        write_run(tmp, posterior, ci_prob=args.ci_prob, extra={"inputs": inputs}, fdr=args.fdr)
+    remove_checkpoint(checkpoint)
     _report_fit(out, posterior)
     return EXIT_OK
+
+
+def _fit_checkpointed(
+    args: argparse.Namespace,
+    data: ExpressionData,
+    spec: bayesgrn.ModelSpec,
+    max_memory: int | None,
+    checkpoint: Path,
+) -> bayesgrn.Posterior:
+    return bayesgrn.fit(
+        data,
+        model=spec,
+        seed=args.seed,
+        device=args.device,
+        num_steps=args.steps,
+        subsample_size=args.subsample_size,
+        known_edges=args.known_edges,
+        forbidden_edges=args.forbidden_edges,
+        progress=not args.no_progress,
+        checkpoint=checkpoint,
+        checkpoint_every=args.checkpoint_every,
+        resume=args.resume,
+        handle_signals=True,
+        max_memory=max_memory,
+    )
+
+
+def _fit_sharded(
+    args: argparse.Namespace,
+    data: ExpressionData,
+    spec: bayesgrn.ModelSpec,
+    max_memory: int | None,
+) -> bayesgrn.Posterior:
+    try:
+        from bayesgrn.distributed import fit_sharded
+    except ImportError as err:  # pragma: no cover - depends on the environment
+        raise CLIError(str(err)) from None
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        raise CLIError(
+            "--shards needs dask.distributed: pip install 'bayesgrn[distributed]'"
+        ) from None
+    return fit_sharded(
+        data,
+        shards=args.shards,
+        scheduler=args.scheduler,
+        seed=args.seed,
+        model=spec,
+        device=args.device,
+        num_steps=args.steps,
+        subsample_size=args.subsample_size,
+        known_edges=args.known_edges,
+        forbidden_edges=args.forbidden_edges,
+        max_memory=max_memory,
+    )
+
+
+def checkpoint_path(out: Path) -> Path:
+    """Return the checkpoint of the fit writing ``out``: the sibling ``out.checkpoint``."""
+    out = Path(os.path.abspath(out))
+    return out.with_name(out.name + ".checkpoint")
+
+
+def _check_resume(out: Path, checkpoint: Path, *, resume: bool, overwrite: bool) -> None:
+    """Refuse to silently discard an interrupted fit, or to resume a fit that is not there."""
+    if resume:
+        if overwrite:
+            raise CLIError("--resume and --overwrite exclude each other")
+        if not checkpoint.is_file():
+            raise CLIError(
+                f"--resume: there is no interrupted fit for --out {str(out)!r} (expected "
+                f"{str(checkpoint)!r}); run without --resume to start the fit"
+            )
+    elif checkpoint.exists() and not overwrite:
+        raise CLIError(
+            f"{str(checkpoint)!r} holds an interrupted fit for --out {str(out)!r}; pass "
+            "--resume to continue it, or --overwrite to discard it and start again"
+        )
 
 
 def load_expression(args: argparse.Namespace) -> ExpressionData:
@@ -489,6 +627,12 @@ def read_design(
     tuple of numpy.ndarray and list of str
         ``(n_samples, n_genes)`` bool mask and the perturbation kind of each sample (samples
         the design does not list are unperturbed).
+
+    Raises
+    ------
+    CLIError, bayesgrn.BayesGRNInputError
+        For a missing, empty or unreadable file, a ragged row, missing columns, unknown or
+        repeated samples, unknown genes or perturbation kinds -- naming the file and line.
     """
     frame = read_table(path, "design", required=DESIGN_COLUMNS)
     name = str(path)
@@ -497,11 +641,11 @@ def read_design(
     col_of = {g: j for j, g in enumerate(genes)}
     perturbed = np.zeros((len(samples), len(genes)), dtype=bool)
     kinds = ["none"] * len(samples)
-    for line, (sample, kind, cell) in enumerate(
-        frame[list(DESIGN_COLUMNS)].itertuples(index=False)
+    for line, (sample, kind, cell) in zip(
+        frame.index, frame[list(DESIGN_COLUMNS)].itertuples(index=False), strict=True
     ):
         targets = _split_genes(cell)
-        kinds[row_of[sample]] = _design_kind(kind, targets, name, line + 2)
+        kinds[row_of[sample]] = _design_kind(kind, targets, name, line)
         perturbed[row_of[sample], [col_of[g] for g in targets]] = True
     unlisted = len(samples) - frame["sample"].nunique()
     if unlisted:
@@ -521,23 +665,30 @@ def _split_genes(cell: str) -> list[str]:
 def _check_design_names(
     frame: pd.DataFrame, samples: Sequence[str], genes: Sequence[str], name: str, expression: str
 ) -> None:
+    # the frame's index holds each row's line number
     duplicated = frame.loc[frame["sample"].duplicated(), "sample"].unique().tolist()
     if duplicated:
+        lines = frame.index[frame["sample"] == duplicated[0]].tolist()
         raise CLIError(
-            f"design file {name!r}: sample(s) listed more than once: {_shown(duplicated)}"
+            f"design file {name!r}: sample(s) listed more than once: {_shown(duplicated)} "
+            f"({duplicated[0]!r} on line {lines[0]} and line {lines[1]})"
         )
-    unknown = [s for s in frame["sample"] if s not in set(samples)]
+    known = set(samples)
+    unknown = [(s, line) for line, s in frame["sample"].items() if s not in known]
     if unknown:
         raise CLIError(
             f"design file {name!r}: {len(unknown)} sample(s) are not samples of {expression}: "
-            f"{_shown(unknown)}"
+            f"{_shown([s for s, _ in unknown])} (the first on line {unknown[0][1]})"
         )
-    listed = [g for cell in frame["perturbed_gene"] for g in _split_genes(cell)]
-    missing = list(dict.fromkeys(g for g in listed if g not in set(genes)))
+    known = set(genes)
+    listed = [(g, line) for line, cell in frame["perturbed_gene"].items()
+              for g in _split_genes(cell)]  # fmt: skip
+    missing = list(dict.fromkeys(g for g, _ in listed if g not in known))
     if missing:
+        line = next(line for g, line in listed if g == missing[0])
         raise CLIError(
             f"design file {name!r}: perturbed gene(s) not among the genes of {expression}: "
-            f"{_shown(missing)}"
+            f"{_shown(missing)} (the first on line {line})"
         )
 
 
@@ -563,9 +714,14 @@ def _shown(names: Sequence[str], limit: int = 10) -> str:
 
 
 def write_run(
-    directory: Path, posterior: bayesgrn.Posterior, *, ci_prob: float, extra: dict[str, Any]
+    directory: Path,
+    posterior: bayesgrn.Posterior,
+    *,
+    ci_prob: float,
+    extra: dict[str, Any],
+    fdr: float = 0.05,
 ) -> None:
-    """Write ``edges.tsv``, ``posterior.npz`` and ``summary.json`` of a fit into ``directory``.
+    """Write ``edges.tsv``, ``selected.tsv``, ``posterior.npz`` and ``summary.json``.
 
     Parameters
     ----------
@@ -577,13 +733,19 @@ def write_run(
         Mass of the credible intervals in ``edges.tsv``.
     extra
         More JSON-serialisable entries for ``summary.json`` (e.g. the inputs).
+    fdr
+        Level of the Bayesian FDR selection written to ``selected.tsv``.
     """
     edges = posterior.edges(ci_prob=ci_prob)
     edges.to_csv(directory / "edges.tsv", sep="\t", index=False, float_format="%.8g")
+    selected = posterior.select(fdr=fdr, ci_prob=ci_prob)
+    selected.to_csv(directory / "selected.tsv", sep="\t", index=False, float_format="%.8g")
     posterior.save(directory / "posterior.npz")
     summary = {
         **posterior.summary(),
         "ci_prob": ci_prob,
+        "fdr": fdr,
+        "n_selected": len(selected),
         "spec": posterior.spec,
         "bayesgrn_version": bayesgrn.__version__,
         **extra,
@@ -614,7 +776,7 @@ def _report_fit(out: Path, posterior: bayesgrn.Posterior) -> None:
         f"{info.get('steps')} steps, final ELBO {info.get('final_elbo', float('nan')):.6g}, "
         f"converged={info.get('converged')}"
     )
-    print(f"wrote {out}/: edges.tsv, posterior.npz, summary.json")
+    print(f"wrote {out}/: {', '.join(n for n in FIT_ORDER if (out / n).exists())}")
 
 
 # ====================================================================== simulate
@@ -713,8 +875,8 @@ def load_edges(path: str | os.PathLike[str]) -> pd.DataFrame:
         if values.isna().any():
             row = int(np.flatnonzero(values.isna().to_numpy())[0])
             raise CLIError(
-                f"edge file {str(path)!r}, line {row + 2}: {column} {frame[column].iloc[row]!r} "
-                "is not a number"
+                f"edge file {str(path)!r}, line {frame.index[row]}: {column} "
+                f"{frame[column].iloc[row]!r} is not a number"
             )
         frame[column] = values
     return frame
@@ -778,8 +940,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             write_simulation(tmp, sim)
             write_run(tmp, posterior, ci_prob=DEMO_CI, extra={"inputs": {"demo": vars_of(args)}})
         print(
-            f"wrote {out}/: expression.tsv, design.tsv, gold.tsv, edges.tsv, posterior.npz, "
-            "summary.json"
+            f"wrote {out}/: expression.tsv, design.tsv, gold.tsv, edges.tsv, selected.tsv, "
+            "posterior.npz, summary.json"
         )
     return EXIT_OK
 
@@ -995,33 +1157,35 @@ def read_table(
     Returns
     -------
     pandas.DataFrame
-        All cells as stripped strings; empty cells are ``""``.
+        All cells as stripped strings (``NA`` stays text); empty cells are ``""``. The index
+        holds each row's line number in the file, for messages.
+
+    Raises
+    ------
+    CLIError, bayesgrn.BayesGRNInputError
+        For a missing or empty file, missing columns, or what
+        :func:`bayesgrn.io.read_small_table` refuses (bad bytes, ragged rows, ...).
     """
     path = Path(path)
     if not path.is_file():
         raise CLIError(f"{what} file {str(path)!r} does not exist")
-    header = _first_line(path)
-    sep = "\t" if "\t" in header else ","
-    try:
-        frame = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-        raise CLIError(f"{what} file {str(path)!r} cannot be read as a table: {err}") from None
-    frame.columns = [str(c).strip() for c in frame.columns]
-    missing = [c for c in required if c not in frame.columns]
+    table = read_small_table(
+        path, f"{what} file", has_header=True, separators=("\t", ","), fallback=","
+    )
+    if table.header is None:
+        raise CLIError(
+            f"{what} file {str(path)!r} is empty; expected a header line"
+            + (f" ({', '.join(required)}) and rows" if required else "")
+        )
+    missing = [c for c in required if c not in table.header]
     if missing:
         raise CLIError(
-            f"{what} file {str(path)!r} lacks column(s) {', '.join(missing)}; its header is "
-            f"{', '.join(frame.columns)}"
+            f"{what} file {str(path)!r} lacks column(s) {', '.join(missing)}; its header "
+            f"(line {table.header_line}) is {', '.join(table.header)}"
         )
-    return frame.apply(lambda column: column.str.strip())
-
-
-def _first_line(path: Path) -> str:
-    try:
-        with path.open(encoding="utf-8-sig") as handle:
-            return handle.readline()
-    except UnicodeDecodeError:
-        raise CLIError(f"{str(path)!r} is not UTF-8 text") from None
+    return pd.DataFrame(
+        table.rows, columns=table.header, index=pd.Index(table.lines, name="line"), dtype=str
+    )
 
 
 # ====================================================================== atomic run directories
@@ -1160,6 +1324,8 @@ column holds the sample names and whose header holds the gene names. The run dir
 DIR receives, atomically (all or nothing):
   edges.tsv      one row per candidate edge, most probable first: regulator, target, mean,
                  sd, ci_lower, ci_upper, p_edge, p_positive, lfsr, lfdr, TF, importance
+  selected.tsv   the largest top set of edges.tsv whose posterior expected FDR (mean lfdr)
+                 is <= --fdr
   posterior.npz  the posterior draws (bayesgrn.Posterior.load)
   summary.json   diagnostics (seed, spec_hash, steps, final_elbo, seconds, device, ...),
                  the resolved model spec and the inputs
@@ -1168,8 +1334,16 @@ DIR receives, atomically (all or nothing):
 is none, knockout, knockdown or overexpression; perturbed_gene is empty for none and may
 list several genes separated by ';'. Samples it does not list are unperturbed.
 
+Long fits: the state is saved to DIR.checkpoint every --checkpoint-every steps. Ctrl-C or
+SIGTERM stops the fit at the end of the current step, saves the state and exits with
+status 130/143 without writing DIR; the same command with --resume continues it and ends
+at the same result as an uninterrupted run (same device). The checkpoint is deleted once
+DIR is written. Before fitting, the memory the fit needs is planned and the fit is refused
+(with the plan and the options) when it exceeds --max-memory or the free memory.
+
 examples:
   bayesgrn fit expr.tsv --out run
+  bayesgrn fit expr.tsv --out run --resume          # after an interruption
   bayesgrn fit expr.tsv --regulators tfs.txt --out run --seed 1 --steps 2000
   bayesgrn fit counts.csv --transform log1p --drop-constant --out run --device cuda
   bayesgrn fit sim/expression.tsv --design sim/design.tsv --out run --overwrite

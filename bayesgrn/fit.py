@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ from bayesgrn._torch import (
     torch_threads,
 )
 from bayesgrn.canonical import canonicalize
-from bayesgrn.data import ExpressionData
+from bayesgrn.data import BayesGRNInputError, ExpressionData
 from bayesgrn.infer import METHODS
 from bayesgrn.infer.checkpoint import CheckpointConfig
 from bayesgrn.infer.control import stop_on_signals
@@ -61,6 +61,7 @@ def fit(
     resume: bool = False,
     handle_signals: bool = False,
     max_memory: int | str | None = None,
+    targets: Sequence[str] | None = None,
 ) -> Posterior:
     """Fit the network posterior.
 
@@ -108,6 +109,12 @@ def fit(
         Continue from ``checkpoint`` (which must exist and belong to the same data,
         spec, seed, step budget, dtype and device type); the result equals that of an
         uninterrupted fit on the same device.
+    targets
+        Fit only these genes' equations (every regulator still predicts them); the
+        posterior's targets are these genes, in the data's gene order. The likelihood
+        factorises over targets (the Jacobian term, used with clamped regulators, involves
+        the regulators' own equations together), so fits of disjoint target sets combine
+        into the full posterior -- :func:`bayesgrn.distributed.fit_sharded` does this.
     max_memory
         Memory budget for the fit's planned peak (bytes or ``"4G"``-style text). The plan
         (:func:`bayesgrn.memory.plan_memory`) is always checked before the fit starts,
@@ -169,6 +176,7 @@ def fit(
         data.n_samples,
         data.n_genes,
         len(data.regulators),
+        n_targets=None if targets is None else len(targets),
         subsample_size=subsample_size if method == "svi" else None,
         num_draws=spec.svi.num_draws if method == "svi" else num_samples,
         num_particles=spec.svi.num_particles,
@@ -179,16 +187,21 @@ def fit(
         and bool(data.perturbed[:, data.regulator_index].any()),
     )
     check_memory(plan, torch_device, None if max_memory is None else parse_bytes(max_memory))
+    target_names = _resolve_targets(data, targets)
     # fit in a canonical gene/sample order so the result does not depend on table layout
     order = canonicalize(data)
     caller_data, data = data, order.data
+    full_gene_back = order.gene_back
+    target_columns = None
+    if targets is not None:
+        order, target_columns = order.restricted_to(target_names)
     if num_threads is None:
         num_threads = auto_threads(
             data.n_samples, len(data.regulators), data.n_genes, torch_device
         )
     with seeded(seed, torch_device), isolated_param_store(), torch_threads(num_threads):
         inputs = build_inputs(
-            data, spec, torch_device, DTYPES[dtype], known_edges, forbidden_edges
+            data, spec, torch_device, DTYPES[dtype], known_edges, forbidden_edges, target_columns
         )
         if method == "svi":
             from bayesgrn.infer.svi import run_svi
@@ -240,14 +253,15 @@ def fit(
             "pyro_version": pyro.__version__,
         }
     )
-    scale = order.site_to_caller("scale", data.scale)
+    scale = data.scale[full_gene_back]  # caller's gene order
+    target_rows = [caller_data.genes.index(g) for g in target_names]
     return Posterior(
         w_draws=order.draws_to_caller(w_draws.astype(np.float32, copy=False)),
         regulators=caller_data.regulators,
-        targets=caller_data.genes,
+        targets=target_names,
         allowed=order.weights_to_caller(inputs.allowed.bool().cpu().numpy()),
         regulator_scale=scale[caller_data.regulator_index].copy(),
-        target_scale=scale.copy(),
+        target_scale=scale[target_rows].copy(),
         spec=spec.to_dict(),
         spec_hash=spec.hash,
         method=method,
@@ -260,3 +274,24 @@ def fit(
             for k, v in site_means.items()
         },
     )
+
+
+def _resolve_targets(data: ExpressionData, targets: Sequence[str] | None) -> tuple[str, ...]:
+    """Validate a target subset; return it in the data's gene order."""
+    if targets is None:
+        return data.genes
+    if isinstance(targets, str):
+        raise BayesGRNInputError("targets must be a list of gene names, not one string")
+    wanted = [str(t) for t in targets]
+    if not wanted:
+        raise BayesGRNInputError("targets is empty; pass None to fit every gene")
+    unknown = sorted(set(wanted) - set(data.genes))
+    if unknown:
+        raise BayesGRNInputError(
+            f"{data.source}: targets {unknown[:10]} are not genes of the data"
+            + (" ..." if len(unknown) > 10 else "")
+        )
+    if len(set(wanted)) != len(wanted):
+        raise BayesGRNInputError("targets lists a gene more than once")
+    keep = set(wanted)
+    return tuple(g for g in data.genes if g in keep)

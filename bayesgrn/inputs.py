@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from bayesgrn.data import ExpressionData
+from bayesgrn.data import BayesGRNInputError, ExpressionData
 from bayesgrn.knowledge import EdgeSource, forbid_edges, known_edge_scales
 from bayesgrn.model import ModelInputs, global_scale_prior
 from bayesgrn.spec import ModelSpec
@@ -25,8 +25,16 @@ def build_inputs(
     dtype: torch.dtype = torch.float32,
     known_edges: EdgeSource | None = None,
     forbidden_edges: EdgeSource | None = None,
+    targets: np.ndarray | None = None,
 ) -> ModelInputs:
-    """Standardise, build the design masks and the per-target global-scale prior ``tau0``."""
+    """Standardise, build the design masks and the per-target global-scale prior ``tau0``.
+
+    ``targets`` (column indices into ``data.genes``) restricts the model to those genes'
+    equations; every regulator still enters as a predictor. The likelihood factorises
+    over targets except for the Jacobian term, which involves exactly the regulators'
+    own columns, so a subset must hold all regulators or none of them when the Jacobian
+    is used (see :func:`bayesgrn.distributed.plan_shards`).
+    """
     allowed = forbid_edges(data, edge_mask(data), forbidden_edges)
     active = ~data.perturbed if spec.interventions == "cut" else np.ones_like(data.perturbed)
     n_candidates = allowed.sum(axis=0).astype(np.float64)
@@ -46,8 +54,26 @@ def build_inputs(
 
     jacobian_targets = clamped = None
     clamped_rows = clamped_regulators(data, spec.interventions == "cut")
-    if spec.family == "gaussian" and use_jacobian(spec.jacobian, clamped_rows):
-        jacobian_targets = tensor(data.regulator_index, torch.int64)
+    jacobian = spec.family == "gaussian" and use_jacobian(spec.jacobian, clamped_rows)
+    regulator_columns = data.regulator_index
+    target_index = None
+    if targets is not None:
+        targets = np.asarray(targets, dtype=np.int64)
+        position = {int(g): k for k, g in enumerate(targets)}
+        held = [int(r) in position for r in regulator_columns]
+        if jacobian and any(held) and not all(held):
+            raise BayesGRNInputError(
+                f"{data.source}: this fit uses the exact likelihood's Jacobian term (some "
+                "samples clamp regulators), which couples the regulators' own equations; a "
+                "target subset must contain all regulators or none of them"
+            )
+        jacobian = jacobian and all(held)
+        regulator_columns = np.array([position.get(int(r), -1) for r in regulator_columns])
+        allowed, active = allowed[:, targets], active[:, targets]
+        local_scale, tau0 = local_scale[:, targets], tau0[torch.as_tensor(targets)]
+        target_index = tensor(targets, torch.int64)
+    if jacobian:
+        jacobian_targets = tensor(regulator_columns, torch.int64)
         clamped = tensor(clamped_rows, torch.int64)
     return ModelInputs(
         x=tensor(data.standardized()),
@@ -61,6 +87,7 @@ def build_inputs(
         jacobian_targets=jacobian_targets,
         clamped_regulators=clamped,
         family=spec.family,
+        target_index=target_index,
     )
 
 

@@ -105,6 +105,7 @@ def plan_memory(
     n_genes: int,
     n_regulators: int,
     *,
+    n_targets: int | None = None,
     subsample_size: int | None = None,
     num_draws: int = 1000,
     num_particles: int = 1,
@@ -112,9 +113,13 @@ def plan_memory(
     device_type: str = "cpu",
     jacobian: bool = False,
 ) -> MemoryPlan:
-    """Plan the peak memory of an SVI fit of this shape (see the module docstring)."""
+    """Plan the peak memory of an SVI fit of this shape (see the module docstring).
+
+    ``n_targets`` (default ``n_genes``) is the number of modelled equations, fewer in a
+    sharded fit.
+    """
     s = torch.empty((), dtype=dtype).element_size()
-    rg = n_regulators * n_genes
+    rg = n_regulators * (n_genes if n_targets is None else n_targets)
     batch = subsample_size or n_samples
     activations = num_particles * (K_WEIGHTS * rg + K_SAMPLES * batch * n_genes) * s
     if jacobian:

@@ -73,6 +73,9 @@ class ModelInputs:
     family
         ``"gaussian"`` (linear mean) or ``"sigmoid"`` (saturating mean, see
         :func:`grn_model`).
+    target_index
+        ``(n_targets,)`` columns of ``x`` whose equations are modelled (``None``: all
+        genes, the usual case; a subset for sharded fits).
     """
 
     x: torch.Tensor
@@ -86,6 +89,7 @@ class ModelInputs:
     jacobian_targets: torch.Tensor | None = None
     clamped_regulators: torch.Tensor | None = None
     family: str = "gaussian"
+    target_index: torch.Tensor | None = None
 
     @property
     def n_samples(self) -> int:  # noqa: D102
@@ -211,13 +215,14 @@ def grn_model(inputs: ModelInputs, prior: PriorSpec, subsample_size: int | None 
             )
     with pyro.plate("samples", inputs.n_samples, subsample_size=subsample_size, dim=-2) as idx:
         x = inputs.x.index_select(0, idx)  # (batch, n_genes)
+        y = x if inputs.target_index is None else x.index_select(1, inputs.target_index)
         regulators = x.index_select(1, inputs.regulator_index)  # (batch, n_regulators)
         drive = regulators @ w  # (batch, n_targets)
         if inputs.family == "sigmoid":
             drive = gain * torch.sigmoid(drive + bias)
         mean = b.index_select(-2, inputs.condition.index_select(0, idx)) + drive
         with targets, poutine.mask(mask=inputs.active.index_select(0, idx)):
-            pyro.sample("x", dist.Normal(mean, sigma), obs=x)  # (batch, n_targets)
+            pyro.sample("x", dist.Normal(mean, sigma), obs=y)  # (batch, n_targets)
         if inputs.jacobian_targets is not None:
             # change of variables e -> x of the structural equations: the exact likelihood
             # for any (also cyclic) W, per sample over its unclamped genes

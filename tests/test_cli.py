@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import logging
 import subprocess
@@ -13,7 +14,7 @@ import pandas as pd
 import pytest
 
 import bayesgrn
-from bayesgrn.cli import build_parser, main
+from bayesgrn.cli import build_parser, main, read_design
 
 N_GENES = 6
 N_SAMPLES = 30
@@ -24,6 +25,7 @@ EDGE_COLUMNS = [
     "p_edge", "p_positive", "lfsr", "lfdr", "TF", "importance",
 ]  # fmt: skip
 SUMMARY_KEYS = {"seed", "spec_hash", "steps", "final_elbo", "seconds", "device", "spec"}
+H = "sample\tperturbation\tperturbed_gene\n"  # a design header
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *argv: object) -> tuple[int, str, str]:
@@ -127,7 +129,7 @@ def test_simulate_writes_expression_design_and_gold(sim_dir: Path) -> None:
 # ---------------------------------------------------------------------- fit
 def test_fit_writes_edges_posterior_and_summary(fit_dir: Path) -> None:
     assert sorted(p.name for p in fit_dir.iterdir()) == [
-        "edges.tsv", "posterior.npz", "summary.json",
+        "edges.tsv", "posterior.npz", "selected.tsv", "summary.json",
     ]  # fmt: skip
     assert leftovers(fit_dir.parent) == []
     edges = pd.read_csv(fit_dir / "edges.tsv", sep="\t")
@@ -204,7 +206,9 @@ def test_overwrite_replaces_a_previous_run(capsys, sim_dir: Path, tmp_path: Path
     assert code == 0, err
     assert json.loads((out / "summary.json").read_text())["seed"] == 2
     assert (out / "edges.tsv").read_text() != first
-    assert sorted(p.name for p in out.iterdir()) == ["edges.tsv", "posterior.npz", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "edges.tsv", "posterior.npz", "selected.tsv", "summary.json",
+    ]  # fmt: skip
     assert leftovers(out.parent) == []
 
 
@@ -372,6 +376,7 @@ def test_demo_prints_top_edges_and_scores(capsys, tmp_path: Path) -> None:
     assert len(table) == 15
     assert sorted(p.name for p in out.iterdir()) == sorted(
         ["edges.tsv", "posterior.npz", "summary.json", "expression.tsv", "design.tsv", "gold.tsv"]
+        + ["selected.tsv"]
     )
     assert leftovers(tmp_path) == []
 
@@ -434,3 +439,150 @@ def test_fit_with_known_and_forbidden_edges(tmp_path):
     )
     assert code == 2
     assert not (tmp_path / "r2").exists()
+
+
+# ---------------------------------------------------------------------- design tables
+def test_design_in_any_dialect(tmp_path: Path) -> None:
+    # gzip used to be "not UTF-8 text"; the mask follows the expression table's order
+    path = tmp_path / "design.csv.gz"
+    text = (
+        '\ufeff"sample","perturbed_gene","perturbation"\r\n'
+        '"NA","G2; G1","Knockdown"\r\n\r\n"S1","",none\r\n'
+    )
+    path.write_bytes(gzip.compress(text.encode()))
+    mask, kinds = read_design(path, ["S1", "NA", "S3"], ["G1", "G2"], "expr.tsv")
+    np.testing.assert_array_equal(mask, [[False, False], [True, True], [False, False]])
+    assert kinds == ["none", "knockdown", "none"]
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        # blank lines used to shift the reported line (it was the row index + 2)
+        pytest.param(
+            H + "\nS1\tnone\t\n\nS2\tbogus\tG1\n",
+            r"line 5: unknown perturbation 'bogus'",
+            id="blank-lines",
+        ),
+        pytest.param(
+            H + "S1\tnone\t\nS9\tnone\t\n", r"'S9' \(the first on line 3\)", id="unknown-sample"
+        ),
+        pytest.param(H + "S1\tnone\t\nS1\tnone\t\n", r"'S1' on line 2 and line 3", id="twice"),
+        pytest.param(H + "S1\tknockout\tG9\n", r"'G9' \(the first on line 2\)", id="gene"),
+        pytest.param(H + 'S1\t"none\t\nS2\tnone\t\n', "line 2 has an unbalanced", id="quote"),
+        pytest.param(H + "S1\tnone\n", "line 2 has 2 field", id="ragged"),
+        pytest.param("", "is empty", id="empty"),
+    ],
+)
+def test_bad_design_files_name_the_line(tmp_path: Path, text: str, match: str) -> None:
+    path = tmp_path / "design.tsv"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=match) as err:
+        read_design(path, ["S1", "S2"], ["G1", "G2"], "expr.tsv")
+    assert str(path) in str(err.value)
+
+
+# ---------------------------------------------------------------------- interruption
+def test_sigterm_stops_cleanly_and_resume_gives_the_uninterrupted_result(
+    capsys, sim_dir: Path, tmp_path: Path
+) -> None:
+    import os
+    import signal
+    import sys
+    import time
+
+    expr = sim_dir / "expression.tsv"
+    opts = ["--steps", "1500", "--checkpoint-every", "10", "--no-progress", "--device", "cpu"]
+    out = tmp_path / "run"
+    checkpoint = tmp_path / "run.checkpoint"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bayesgrn", "fit", str(expr), "--out", str(out), *opts],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while not checkpoint.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert proc.poll() is None, "the fit ended before it could be interrupted"
+    os.kill(proc.pid, signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143, err
+    assert "--resume" in err
+    assert not out.exists(), "an interrupted fit must not write --out"
+    assert checkpoint.is_file()
+
+    code, _, err = run_cli(capsys, "fit", expr, "--out", out, "-q", *opts)
+    assert code == 2
+    assert "interrupted fit" in err
+    assert "--resume" in err
+
+    code, _, err = run_cli(capsys, "fit", expr, "--out", out, "-q", "--resume", *opts)
+    assert code == 0, err
+    assert not checkpoint.exists(), "the checkpoint is removed once the run is written"
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["resumed_from_step"] >= 10
+
+    reference = tmp_path / "reference"
+    code, _, err = run_cli(capsys, "fit", expr, "--out", reference, "-q", *opts)
+    assert code == 0, err
+    a = pd.read_csv(out / "edges.tsv", sep="\t")
+    b = pd.read_csv(reference / "edges.tsv", sep="\t")
+    assert a[["regulator", "target"]].equals(b[["regulator", "target"]])
+    np.testing.assert_allclose(a["mean"], b["mean"], atol=1e-5)
+    np.testing.assert_allclose(a["p_edge"], b["p_edge"], atol=1e-5)
+
+
+def test_resume_without_a_checkpoint_is_refused(capsys, sim_dir: Path, tmp_path: Path) -> None:
+    expr = sim_dir / "expression.tsv"
+    code, _, err = run_cli(capsys, "fit", expr, "--out", tmp_path / "run", "--resume", *STEPS)
+    assert code == 2
+    assert "no interrupted fit" in err
+
+
+def test_max_memory_refuses_up_front(capsys, sim_dir: Path, tmp_path: Path) -> None:
+    expr = sim_dir / "expression.tsv"
+    out = tmp_path / "run"
+    code, _, err = run_cli(capsys, "fit", expr, "--out", out, "--max-memory", "10M", *STEPS)
+    assert code == 2
+    assert "needs about" in err
+    assert "10.00 MiB" in err
+    assert not out.exists()
+    code, _, err = run_cli(capsys, "fit", expr, "--out", out, "--max-memory", "lots", *STEPS)
+    assert code == 2
+    assert "memory size" in err
+
+
+def test_fdr_selection_file(fit_dir: Path) -> None:
+    edges = pd.read_csv(fit_dir / "edges.tsv", sep="\t")
+    selected = pd.read_csv(fit_dir / "selected.tsv", sep="\t")
+    # the selection is a top set of the ranking whose mean lfdr is within the level
+    pairs = list(zip(edges["regulator"], edges["target"], strict=True))
+    assert (
+        list(zip(selected["regulator"], selected["target"], strict=True)) == pairs[: len(selected)]
+    )
+    if len(selected):
+        assert selected["lfdr"].mean() <= 0.05 + 1e-12
+    # one more edge would break the level
+    if len(selected) < len(edges):
+        assert edges["lfdr"].head(len(selected) + 1).mean() > 0.05
+    summary = json.loads((fit_dir / "summary.json").read_text())
+    assert summary["fdr"] == 0.05
+    assert summary["n_selected"] == len(selected)
+
+
+def test_sharded_fit_writes_a_full_run(capsys, sim_dir: Path, tmp_path: Path) -> None:
+    pytest.importorskip("distributed")
+    expr = sim_dir / "expression.tsv"
+    out = tmp_path / "run"
+    # no --design: observational, no Jacobian term, so the genes split into two shards
+    code, _, err = run_cli(capsys, "fit", expr, "--out", out, "--shards", "2", "-q", *STEPS)
+    assert code == 0, err
+    edges = pd.read_csv(out / "edges.tsv", sep="\t")
+    assert len(edges) == N_GENES * (N_GENES - 1)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["n_shards"] == 2
+    other = tmp_path / "other"
+    code, _, err = run_cli(capsys, "fit", expr, "--out", other, "--scheduler", "tcp://x:1", *STEPS)
+    assert code == 2
+    assert "--shards" in err

@@ -298,7 +298,12 @@ def test_cli_dream4_fits_and_scores(synthetic: Path, tmp_path: Path, capsys) -> 
     out = tmp_path / "run"
     argv = ["dream4", str(synthetic), "--network", "1", "--size", str(SIZE), "--out", str(out)]
     assert main([*argv, "--steps", "5", "--no-progress", "--device", "cpu", "-q"]) == 0
-    assert {p.name for p in out.iterdir()} == {"edges.tsv", "posterior.npz", "summary.json"}
+    assert {p.name for p in out.iterdir()} == {
+        "edges.tsv",
+        "selected.tsv",
+        "posterior.npz",
+        "summary.json",
+    }
     printed = capsys.readouterr().out
     assert "scored against DREAM4_GoldStandard_InSilico_Size3_1.tsv" in printed
     assert "AUPR" in printed

@@ -84,9 +84,7 @@ def test_resume_without_or_with_a_corrupt_checkpoint(tiny_sim, tmp_path):
         bg.fit(tiny_sim.data, num_steps=10, resume=True)
 
 
-def test_nan_gradient_restarts_from_last_good_state_and_finishes(
-    tiny_sim, reference, monkeypatch
-):
+def test_nan_gradient_restarts_from_last_good_state_and_finishes(tiny_sim, reference, monkeypatch):
     injected = []
 
     def poison_once(step, guide):

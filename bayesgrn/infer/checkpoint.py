@@ -70,6 +70,7 @@ def fingerprint(
         "tau0",
         "jacobian_targets",
         "clamped_regulators",
+        "target_index",
     ):
         value = getattr(inputs, name)
         h.update(name.encode())
