@@ -12,6 +12,10 @@ TINY_ARGS = {
     "quickstart.py": ["--genes", "6", "--samples", "20", "--steps", "30"],
     "benchmarks/recovery.py": ["--genes", "6", "--samples", "30", "--seeds", "0", "--steps", "30"],
     "benchmarks/memory_plan.py": ["--case", "40", "8", "8", "20"],
+    "benchmarks/scale.py": [
+        "--cases", "custom", "--custom", "40", "12", "4", "20",
+        "--grnboost-targets", "5", "--steps", "20", "--jobs", "1",
+    ],  # fmt: skip
     "benchmarks/dream4_knockouts.py": ["--networks", "1", "--limit", "2", "--steps", "10"],
     "benchmarks/dream4.py": [
         "--networks",
