@@ -776,6 +776,12 @@ def _report_fit(out: Path, posterior: bayesgrn.Posterior) -> None:
         f"{info.get('steps')} steps, final ELBO {info.get('final_elbo', float('nan')):.6g}, "
         f"converged={info.get('converged')}"
     )
+    if "pareto_k" in info:
+        print(
+            f"Pareto k-hat (Yao et al. 2018) over {info['psis_draws']} draws: median per "
+            f"target {info['pareto_k_median_target']:.2f}, "
+            f"{info['pareto_k_targets_above_0.7']} of {info['n_targets']} targets above 0.7"
+        )
     print(f"wrote {out}/: {', '.join(n for n in FIT_ORDER if (out / n).exists())}")
 
 

@@ -32,6 +32,7 @@ from bayesgrn.infer.checkpoint import (
     to_cpu,
 )
 from bayesgrn.infer.control import StopFlag
+from bayesgrn.infer.psis import psis_diagnostics
 from bayesgrn.model import ModelInputs, grn_model, horseshoe_weights
 from bayesgrn.spec import ModelSpec, SVISpec
 
@@ -50,6 +51,7 @@ class SVIResult:
     seconds: float
     restarts: tuple[dict[str, Any], ...] = ()
     resumed_from: int | None = None
+    psis: dict[str, Any] | None = None
 
 
 #: a restart after non-finite values multiplies the learning rate by this
@@ -68,6 +70,7 @@ def run_svi(
     checkpoint: CheckpointConfig | None = None,
     stop: StopFlag | None = None,
     callback: StepCallback | None = None,
+    psis_draws: int = 0,
 ) -> SVIResult:
     """Fit the guide by SVI and draw from it. Call inside :func:`bayesgrn._torch.seeded`.
 
@@ -91,6 +94,9 @@ def run_svi(
     callback
         Called as ``callback(step, guide)`` after each backward pass, before the update
         (monitoring; tests use it to inject faults).
+    psis_draws
+        Guide draws for the Pareto-k-hat diagnostic (:mod:`bayesgrn.infer.psis`); 0 skips
+        it, as does a minibatched fit (the diagnostic needs full-data likelihoods).
 
     Notes
     -----
@@ -194,6 +200,9 @@ def run_svi(
             "the fitted variational posterior gives non-finite weights; "
             + _likely_causes(inputs, optimizer)
         )
+    psis = None
+    if psis_draws > 0 and subsample_size is None:
+        psis = psis_diagnostics(guide, inputs, spec, psis_draws)
     return SVIResult(
         w_draws,
         means,
@@ -203,6 +212,7 @@ def run_svi(
         seconds,
         tuple(run.restarts),
         resumed_from,
+        psis,
     )
 
 
