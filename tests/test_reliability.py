@@ -156,3 +156,36 @@ def test_renaming_conditions_order_does_not_matter(tiny_sim):
     order = [flipped.conditions.index(c) for c in first.conditions]
     cols = [flipped.genes.index(g) for g in first.genes]
     np.testing.assert_allclose(pa.site_means["b"], pb.site_means["b"][order][:, cols], atol=1e-6)
+
+
+@pytest.mark.gpu
+def test_resume_on_cuda_equals_uninterrupted(tiny_sim, tmp_path, monkeypatch):
+    ref = bg.fit(tiny_sim.data, seed=4, num_steps=STEPS, device="cuda", checkpoint_every=50)
+    ckpt = tmp_path / "fit.ckpt"
+
+    def sigterm(step, guide):
+        if step == 120:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    with monkeypatch.context() as patch:
+        _with_callback(patch, sigterm)
+        with pytest.raises(FitInterrupted):
+            bg.fit(
+                tiny_sim.data,
+                seed=4,
+                num_steps=STEPS,
+                device="cuda",
+                checkpoint=ckpt,
+                checkpoint_every=50,
+                handle_signals=True,
+            )
+    resumed = bg.fit(
+        tiny_sim.data,
+        seed=4,
+        num_steps=STEPS,
+        device="cuda",
+        checkpoint=ckpt,
+        checkpoint_every=50,
+        resume=True,
+    )
+    np.testing.assert_allclose(resumed.w_draws, ref.w_draws, atol=1e-5, rtol=0)
