@@ -10,6 +10,7 @@ The public API::
 from __future__ import annotations
 
 from bayesgrn.data import BayesGRNInputError, ExpressionData
+from bayesgrn.differential import differential_edges
 from bayesgrn.dream4 import read_dream4
 from bayesgrn.fit import fit
 from bayesgrn.io import read_expression, read_regulators
@@ -28,6 +29,7 @@ __all__ = [
     "SimulatedData",
     "__version__",
     "available_specs",
+    "differential_edges",
     "evaluate",
     "fit",
     "load_spec",
