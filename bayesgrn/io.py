@@ -701,7 +701,9 @@ def read_expression(
     ----------
     source
         A path to a delimited text table (optionally gzip/bz2/xz-compressed), a DataFrame
-        (columns and index supply the names) or a 2-d numpy array (default names).
+        (columns and index supply the names) or a 2-d numpy array (default names). A path
+        ending in ``.h5ad`` is read with :func:`bayesgrn.anndata_io.read_anndata` (``X``;
+        use that function for layers and ``obs`` design columns).
     orientation
         ``"samples_by_genes"`` (default: rows are samples, columns genes),
         ``"genes_by_samples"``, or ``"auto"`` -- which looks the regulator names up among the
@@ -765,6 +767,16 @@ def read_expression(
     * Cells ``NA``, ``NaN``, ``N/A``, ``null``, empty, ... are missing values and raise (as do
       ``inf``): impute or drop them first. Reading never silently changes a value.
     """
+    if isinstance(source, str | os.PathLike) and str(source).lower().endswith(".h5ad"):
+        from bayesgrn.anndata_io import read_anndata
+
+        return read_anndata(
+            source,
+            regulators=read_regulators(regulators) if regulators is not None else None,
+            transform=transform,
+            pseudocount=pseudocount,
+            drop_constant=drop_constant,
+        )
     if orientation not in ORIENTATIONS:
         raise BayesGRNInputError(
             f"orientation must be one of {', '.join(map(repr, ORIENTATIONS))}, got {orientation!r}"
