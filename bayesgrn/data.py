@@ -171,8 +171,9 @@ class ExpressionData:
                 f"{source}: unknown perturbation kind(s) {bad}; use 'none' or one of "
                 f"{PERTURBATIONS}"
             )
+        # copy=True: with pandas < 3 (no copy-on-write) the frame may share the caller's array
         matrix = _transform(
-            frame.to_numpy(dtype=np.float64), transform, pseudocount, frame, source
+            frame.to_numpy(dtype=np.float64, copy=True), transform, pseudocount, frame, source
         )
         frame = pd.DataFrame(matrix, index=frame.index, columns=frame.columns)
 
