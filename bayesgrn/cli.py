@@ -268,6 +268,11 @@ def _add_fit(commands: Any, common: argparse.ArgumentParser) -> None:
 
 def _add_data_options(sub: argparse.ArgumentParser) -> None:
     sub.add_argument(
+        "--layer",
+        metavar="NAME",
+        help="for an .h5ad EXPR: the layer to fit instead of X (needs bayesgrn[anndata])",
+    )
+    sub.add_argument(
         "--orientation",
         choices=("samples_by_genes", "genes_by_samples", "auto"),
         default="samples_by_genes",
@@ -588,6 +593,16 @@ def load_expression(args: argparse.Namespace) -> ExpressionData:
         "pseudocount": args.pseudocount,
         "drop_constant": args.drop_constant,
     }
+    layer = getattr(args, "layer", None)
+    if str(args.expression).lower().endswith(".h5ad"):
+        if args.design is not None:
+            raise CLIError("--design is for text tables; an .h5ad carries its design in obs")
+        from bayesgrn.anndata_io import read_anndata
+
+        regulators = bayesgrn.read_regulators(args.regulators) if args.regulators else None
+        return read_anndata(args.expression, layer=layer, regulators=regulators, **options)
+    if layer is not None:
+        raise CLIError("--layer applies to .h5ad input only")
     if args.design is None:
         return bayesgrn.read_expression(
             args.expression, orientation=args.orientation, regulators=args.regulators, **options

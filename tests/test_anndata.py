@@ -60,3 +60,17 @@ def test_sparse_layer_and_errors(tiny_sim, adata, tmp_path):
     bad.write_text("not hdf5")
     with pytest.raises(bg.BayesGRNInputError, match="not a readable .h5ad"):
         read_anndata(bad)
+
+
+def test_cli_fits_an_h5ad_layer(adata, tmp_path, capsys):
+    from bayesgrn.cli import main
+
+    path = tmp_path / "x.h5ad"
+    adata.write_h5ad(path)
+    out = tmp_path / "run"
+    opts = ["--steps", "20", "--no-progress", "--device", "cpu", "-q"]
+    assert main(["fit", str(path), "--layer", "sparse", "--out", str(out), *opts]) == 0
+    assert (out / "edges.tsv").is_file()
+    code = main(["fit", str(path), "--layer", "nope", "--out", str(tmp_path / "r2"), *opts])
+    assert code == 2
+    assert "no layer 'nope'" in capsys.readouterr().err
