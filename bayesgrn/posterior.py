@@ -108,6 +108,18 @@ class Posterior:
         return (self.target_scale[None, :] / self.regulator_scale[:, None]).astype(np.float32)
 
     def _stats(self, ci_prob: float, scale: str) -> dict[str, np.ndarray]:
+        """Per-edge summaries (cached per ``ci_prob, scale``: the draws never change)."""
+        cache = self.__dict__.setdefault("_stats_cache", {})
+        key = (float(ci_prob), scale)
+        if key not in cache:
+            stats = self._compute_stats(ci_prob, scale)
+            for arr in stats.values():
+                arr.setflags(write=False)
+            cache.clear()  # keep one entry: each holds seven regulators x targets arrays
+            cache[key] = stats
+        return cache[key]
+
+    def _compute_stats(self, ci_prob: float, scale: str) -> dict[str, np.ndarray]:
         """Per-edge summaries, computed over blocks of targets to bound working memory."""
         factor = self._scale_factor(scale)
         n_draws, n_reg, n_tgt = self.w_draws.shape
