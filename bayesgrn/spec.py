@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 FAMILIES = ("gaussian", "sigmoid")
-GUIDES = ("conjugate", "normal")
+GUIDES = ("conjugate", "normal", "lowrank")
 INTERVENTIONS = ("cut", "ignore")
 LIKELIHOOD_KEYS = ("family", "interventions", "jacobian")
 JACOBIAN = ("auto", "always", "never")

@@ -100,3 +100,11 @@ def test_cuda_fit_matches_cpu_within_svi_noise(small_sim):
     assert gpu.device.startswith("cuda")
     diff = np.abs(cpu.matrix("mean").to_numpy() - gpu.matrix("mean").to_numpy())
     assert np.quantile(diff, 0.99) < 0.1
+
+
+def test_lowrank_guide_fits(tiny_sim):
+    post = bg.fit(tiny_sim.data, num_steps=150, guide={"kind": "lowrank"}, psis_draws=50)
+    assert np.isfinite(post.w_draws).all()
+    assert (post.w_draws[:, ~post.allowed] == 0).all()
+    assert np.isfinite(post.diagnostics["pareto_k"])  # the auxiliary joint site is counted
+    assert post.spec["guide"]["kind"] == "lowrank"
