@@ -16,7 +16,7 @@ from bayesgrn.fit import fit
 from bayesgrn.io import read_expression, read_regulators
 from bayesgrn.metrics import evaluate, read_gold_standard
 from bayesgrn.posterior import Posterior
-from bayesgrn.simulate import SimulatedData, simulate
+from bayesgrn.simulate import SimulatedData, simulate, simulate_counts
 from bayesgrn.spec import ModelSpec, available_specs, load_spec
 
 __version__ = "0.1.0"
@@ -38,4 +38,5 @@ __all__ = [
     "read_gold_standard",
     "read_regulators",
     "simulate",
+    "simulate_counts",
 ]
