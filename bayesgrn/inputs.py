@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import torch
 
@@ -26,6 +28,7 @@ def build_inputs(
     known_edges: EdgeSource | None = None,
     forbidden_edges: EdgeSource | None = None,
     targets: np.ndarray | None = None,
+    reference: ExpressionData | None = None,
 ) -> ModelInputs:
     """Standardise, build the design masks and the per-target global-scale prior ``tau0``.
 
@@ -34,7 +37,16 @@ def build_inputs(
     over targets except for the Jacobian term, which involves exactly the regulators'
     own columns, so a subset must hold all regulators or none of them when the Jacobian
     is used (see :func:`bayesgrn.distributed.plan_shards`).
+
+    ``reference`` (the training data of a fit) puts ``data`` -- held-out samples -- on the
+    training scale: genes in the reference's order, standardised with the reference's
+    center/scale, condition codes into the reference's condition list (see
+    :func:`align_to_reference`).
     """
+    condition, n_conditions = data.condition_index, len(data.conditions)
+    if reference is not None:
+        data, condition = align_to_reference(data, reference)
+        n_conditions = len(reference.conditions)
     allowed = forbid_edges(data, edge_mask(data), forbidden_edges)
     active = ~data.perturbed if spec.interventions == "cut" else np.ones_like(data.perturbed)
     n_candidates = allowed.sum(axis=0).astype(np.float64)
@@ -81,8 +93,8 @@ def build_inputs(
         regulator_index=tensor(data.regulator_index, torch.int64),
         allowed=tensor(allowed),
         local_scale=tensor(local_scale),
-        condition=tensor(data.condition_index, torch.int64),
-        n_conditions=len(data.conditions),
+        condition=tensor(condition, torch.int64),
+        n_conditions=n_conditions,
         tau0=tau0.to(device=device, dtype=dtype),
         jacobian_targets=jacobian_targets,
         clamped_regulators=clamped,
@@ -122,3 +134,60 @@ def clamped_regulators(data: ExpressionData, cut: bool) -> np.ndarray:
         out[s, slot[s]] = r
         slot[s] += 1
     return out
+
+
+def align_to_reference(
+    data: ExpressionData, reference: ExpressionData
+) -> tuple[ExpressionData, np.ndarray]:
+    """Put held-out ``data`` on the scale of the training data ``reference``.
+
+    Returns ``data`` with its genes in the reference's order, the reference's regulators
+    and the reference's ``center``/``scale`` (so ``standardized()`` is on the training
+    scale), and the per-sample condition codes into ``reference.conditions``. The samples
+    keep their order.
+
+    Raises
+    ------
+    BayesGRNInputError
+        When the genes, the regulators or the transform differ from the reference's, or a
+        sample's condition does not occur in the reference (its intercept is unknown).
+    """
+    where = f"held-out data {data.source} vs training data {reference.source}"
+    for what, mine, theirs in (
+        ("genes", data.genes, reference.genes),
+        ("regulators", data.regulators, reference.regulators),
+    ):
+        if set(mine) != set(theirs):
+            extra = sorted(set(mine) - set(theirs))
+            missing = sorted(set(theirs) - set(mine))
+            parts = [f"not in the training data: {extra[:10]}"] if extra else []
+            parts += [f"missing from the held-out data: {missing[:10]}"] if missing else []
+            raise BayesGRNInputError(f"{where}: the {what} must be the same; " + "; ".join(parts))
+    if (data.transform, data.pseudocount) != (reference.transform, reference.pseudocount):
+        raise BayesGRNInputError(
+            f"{where}: the transforms differ ({data.transform!r}, pseudocount "
+            f"{data.pseudocount:g} vs {reference.transform!r}, pseudocount "
+            f"{reference.pseudocount:g}); read both with the same transform"
+        )
+    known = {c: k for k, c in enumerate(reference.conditions)}
+    unseen = [c for c in data.conditions if c not in known]
+    if unseen:
+        raise BayesGRNInputError(
+            f"{where}: condition(s) {unseen[:10]} of the held-out samples do not occur in "
+            f"the training data (conditions {list(reference.conditions)[:10]}); each "
+            "condition's intercept is learned from training samples, so put samples of it "
+            "in the training data or leave those samples out"
+        )
+    position = {g: j for j, g in enumerate(data.genes)}
+    columns = np.array([position[g] for g in reference.genes], dtype=np.int64)
+    aligned = dataclasses.replace(
+        data,
+        values=data.values[:, columns],
+        genes=reference.genes,
+        regulators=reference.regulators,
+        perturbed=data.perturbed[:, columns],
+        center=reference.center,
+        scale=reference.scale,
+    )
+    codes = np.array([known[c] for c in data.condition], dtype=np.int64)
+    return aligned, codes

@@ -34,6 +34,7 @@ from bayesgrn.infer.checkpoint import (
 from bayesgrn.infer.control import StopFlag
 from bayesgrn.infer.psis import psis_diagnostics
 from bayesgrn.model import ModelInputs, grn_model, horseshoe_weights
+from bayesgrn.predictive import heldout_log_likelihood, pointwise_lpd
 from bayesgrn.spec import ModelSpec, SVISpec
 
 logger = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ class SVIResult:
     restarts: tuple[dict[str, Any], ...] = ()
     resumed_from: int | None = None
     psis: dict[str, Any] | None = None
+    heldout_lpd: np.ndarray | None = None  # (n_heldout,) log pointwise predictive density
 
 
 #: a restart after non-finite values multiplies the learning rate by this
@@ -71,6 +73,8 @@ def run_svi(
     stop: StopFlag | None = None,
     callback: StepCallback | None = None,
     psis_draws: int = 0,
+    heldout: ModelInputs | None = None,
+    heldout_draws: int = 200,
 ) -> SVIResult:
     """Fit the guide by SVI and draw from it. Call inside :func:`bayesgrn._torch.seeded`.
 
@@ -97,6 +101,11 @@ def run_svi(
     psis_draws
         Guide draws for the Pareto-k-hat diagnostic (:mod:`bayesgrn.infer.psis`); 0 skips
         it, as does a minibatched fit (the diagnostic needs full-data likelihoods).
+    heldout
+        Held-out samples on the training scale (``build_inputs(..., reference=...)``): their
+        log pointwise predictive density over ``heldout_draws`` guide draws is returned in
+        ``heldout_lpd`` (see :mod:`bayesgrn.predictive`). It is computed after every other
+        draw, so it leaves the fit's draws unchanged.
 
     Notes
     -----
@@ -203,6 +212,10 @@ def run_svi(
     psis = None
     if psis_draws > 0 and subsample_size is None:
         psis = psis_diagnostics(guide, inputs, spec, psis_draws)
+    heldout_lpd = None
+    if heldout is not None:
+        log_lik = heldout_log_likelihood(guide, inputs, heldout, spec, heldout_draws)
+        heldout_lpd = pointwise_lpd(log_lik)
     return SVIResult(
         w_draws,
         means,
@@ -213,6 +226,7 @@ def run_svi(
         tuple(run.restarts),
         resumed_from,
         psis,
+        heldout_lpd,
     )
 
 
