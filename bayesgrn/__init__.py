@@ -9,6 +9,7 @@ The public API::
 
 from __future__ import annotations
 
+from bayesgrn.compare import compare
 from bayesgrn.data import BayesGRNInputError, ExpressionData
 from bayesgrn.differential import differential_edges
 from bayesgrn.dream4 import read_dream4
@@ -29,6 +30,7 @@ __all__ = [
     "SimulatedData",
     "__version__",
     "available_specs",
+    "compare",
     "differential_edges",
     "evaluate",
     "fit",
