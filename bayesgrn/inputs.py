@@ -7,10 +7,16 @@ import dataclasses
 import numpy as np
 import torch
 
+from bayesgrn.counts import CountScale
 from bayesgrn.data import BayesGRNInputError, ExpressionData
 from bayesgrn.knowledge import EdgeSource, forbid_edges, known_edge_scales
 from bayesgrn.model import ModelInputs, global_scale_prior
 from bayesgrn.spec import ModelSpec
+
+#: families whose exact likelihood carries a change-of-variables term (the count family is
+#: a per-target pseudo-likelihood: with the plug-in log counts the term lowered simulated
+#: AUPR from 0.49 to 0.31, so it is not offered there)
+JACOBIAN_FAMILIES = ("gaussian", "sigmoid")
 
 
 def edge_mask(data: ExpressionData) -> np.ndarray:
@@ -66,7 +72,7 @@ def build_inputs(
 
     jacobian_targets = clamped = None
     clamped_rows = clamped_regulators(data, spec.interventions == "cut")
-    jacobian = spec.family == "gaussian" and use_jacobian(spec.jacobian, clamped_rows)
+    jacobian = spec.family in JACOBIAN_FAMILIES and use_jacobian(spec.jacobian, clamped_rows)
     regulator_columns = data.regulator_index
     target_index = None
     if targets is not None:
@@ -87,8 +93,22 @@ def build_inputs(
     if jacobian:
         jacobian_targets = tensor(regulator_columns, torch.int64)
         clamped = tensor(clamped_rows, torch.int64)
+    counts: dict[str, torch.Tensor] = {}
+    if spec.family == "negbinomial":
+        # held-out samples are normalised with the training data's scale
+        count_scale = CountScale.from_data(data if reference is None else reference)
+        x = count_scale.standardized(data)
+        columns = np.arange(data.n_genes) if targets is None else targets
+        counts = {
+            "counts": tensor(data.values[:, columns], torch.float64),
+            "log_size_factor": tensor(count_scale.log_size_factors(data)),
+            "log_centre": tensor(count_scale.log_centre[columns]),
+            "log_spread": tensor(count_scale.scale[columns]),
+        }
+    else:
+        x = data.standardized()
     return ModelInputs(
-        x=tensor(data.standardized()),
+        x=tensor(x),
         active=tensor(active, torch.bool),
         regulator_index=tensor(data.regulator_index, torch.int64),
         allowed=tensor(allowed),
@@ -100,6 +120,7 @@ def build_inputs(
         clamped_regulators=clamped,
         family=spec.family,
         target_index=target_index,
+        **counts,
     )
 
 

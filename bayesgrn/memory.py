@@ -112,11 +112,13 @@ def plan_memory(
     dtype: torch.dtype = torch.float32,
     device_type: str = "cpu",
     jacobian: bool = False,
+    per_sample_jacobian: bool = False,
 ) -> MemoryPlan:
     """Plan the peak memory of an SVI fit of this shape (see the module docstring).
 
     ``n_targets`` (default ``n_genes``) is the number of modelled equations, fewer in a
-    sharded fit.
+    sharded fit. ``per_sample_jacobian``: the Jacobian term of a nonlinear family, one
+    regulators x regulators matrix per sample in the batch (with its LU and gradient).
     """
     s = torch.empty((), dtype=dtype).element_size()
     rg = n_regulators * (n_genes if n_targets is None else n_targets)
@@ -124,6 +126,8 @@ def plan_memory(
     activations = num_particles * (K_WEIGHTS * rg + K_SAMPLES * batch * n_genes) * s
     if jacobian:
         activations += num_particles * 3 * n_regulators**2 * s
+        if per_sample_jacobian:
+            activations += num_particles * 4 * batch * n_regulators**2 * s
     return MemoryPlan(
         n_samples=n_samples,
         batch=batch,

@@ -71,11 +71,19 @@ class ModelInputs:
         ``(n_samples, k_max)`` int64: the regulators (rows of ``W``) clamped in each
         sample, padded with ``-1``.
     family
-        ``"gaussian"`` (linear mean) or ``"sigmoid"`` (saturating mean, see
-        :func:`grn_model`).
+        ``"gaussian"`` (linear mean), ``"sigmoid"`` (saturating mean) or
+        ``"negbinomial"`` (raw counts), see :func:`grn_model`.
     target_index
         ``(n_targets,)`` columns of ``x`` whose equations are modelled (``None``: all
         genes, the usual case; a subset for sharded fits).
+    counts
+        ``negbinomial`` only: ``(n_samples, n_targets)`` raw counts of the targets (float64).
+    log_size_factor
+        ``negbinomial`` only: ``(n_samples,)`` log size factor :math:`o_s` per sample.
+    log_centre, log_spread
+        ``negbinomial`` only: ``(n_targets,)`` the target's log mean normalised count
+        :math:`m_j` and the sd :math:`d_j` of its ``log(1 + y/s)``, which put ``W`` on the
+        same standardised scale as in the continuous families (see :mod:`bayesgrn.counts`).
     """
 
     x: torch.Tensor
@@ -90,6 +98,10 @@ class ModelInputs:
     clamped_regulators: torch.Tensor | None = None
     family: str = "gaussian"
     target_index: torch.Tensor | None = None
+    counts: torch.Tensor | None = None
+    log_size_factor: torch.Tensor | None = None
+    log_centre: torch.Tensor | None = None
+    log_spread: torch.Tensor | None = None
 
     @property
     def n_samples(self) -> int:  # noqa: D102
@@ -181,6 +193,73 @@ def log_jacobian(
     return out + torch.linalg.slogdet(sub).logabsdet
 
 
+def log_jacobian_nonlinear(
+    w: torch.Tensor, slope: torch.Tensor, jacobian_targets: torch.Tensor
+) -> torch.Tensor:
+    r"""Per-sample :math:`\log|\det(I - W_{RR} G_s)|` for a nonlinear steady state.
+
+    For :math:`x_j = f_j(\sum_r W_{rj} x_r) + e_j` the map :math:`x \mapsto e` has Jacobian
+    :math:`I - W G_s`, with :math:`G_s = \operatorname{diag}(f_j'(\cdot)_s)` the slope of each
+    equation in sample :math:`s`. A cut equation (perturbed gene) has slope 0, which turns
+    its column into a unit column, and the determinant then equals that of the remaining
+    genes' block -- no separate clamping step is needed. As in :func:`log_jacobian`, only
+    the regulators' block matters.
+
+    Parameters
+    ----------
+    w
+        ``(..., n_regulators, n_targets)``.
+    slope
+        ``(..., batch, n_targets)`` :math:`f_j'` per sample, 0 for cut equations.
+    jacobian_targets
+        ``(n_regulators,)`` target column of each regulator.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(..., batch)``.
+    """
+    n_reg = w.shape[-2]
+    w_rr = w.index_select(-1, jacobian_targets).unsqueeze(-3)  # (..., 1, R, R)
+    g = slope.index_select(-1, jacobian_targets).unsqueeze(-2)  # (..., batch, 1, R)
+    eye = torch.eye(n_reg, dtype=w.dtype, device=w.device)
+    return torch.linalg.slogdet(eye - w_rr * g).logabsdet
+
+
+class _StableNegativeBinomial(dist.NegativeBinomial):
+    r"""NB whose log-pmf is accurate for large ``total_count`` (near-Poisson genes).
+
+    :math:`\log\Gamma(y + r) - \log\Gamma(r)` cancels catastrophically in float32 once
+    :math:`r \gg 1`; it is computed in float64 and the result cast back.
+    """
+
+    def log_prob(self, value: torch.Tensor) -> torch.Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        r = self.total_count.double()
+        logits = self.logits.double()
+        y = value.double()
+        out = (
+            torch.lgamma(y + r)
+            - torch.lgamma(r)
+            - torch.lgamma(y + 1.0)
+            - r * torch.nn.functional.softplus(logits)
+            - y * torch.nn.functional.softplus(-logits)
+        )
+        return out.to(self.logits.dtype)
+
+
+def negative_binomial(log_mu: torch.Tensor, sigma: torch.Tensor) -> dist.NegativeBinomial:
+    r"""NB with mean :math:`\mu` and variance :math:`\mu + \sigma^2 \mu^2`.
+
+    :math:`\sigma` is the coefficient of variation of the gamma mixing (biological
+    variation); :math:`r = 1/\sigma^2` is the NB size and ``logits`` :math:`= \log\mu - \log r`.
+    """
+    sigma = sigma.clamp(min=1e-3)  # r <= 1e6: numerically a Poisson beyond that
+    log_r = -2.0 * sigma.log()
+    return _StableNegativeBinomial(total_count=log_r.exp(), logits=log_mu - log_r)
+
+
 def grn_model(inputs: ModelInputs, prior: PriorSpec, subsample_size: int | None = None) -> None:
     """Pyro model of the linear steady state (equations in the module docstring).
 
@@ -215,17 +294,35 @@ def grn_model(inputs: ModelInputs, prior: PriorSpec, subsample_size: int | None 
             )
     with pyro.plate("samples", inputs.n_samples, subsample_size=subsample_size, dim=-2) as idx:
         x = inputs.x.index_select(0, idx)  # (batch, n_genes)
-        y = x if inputs.target_index is None else x.index_select(1, inputs.target_index)
         regulators = x.index_select(1, inputs.regulator_index)  # (batch, n_regulators)
         drive = regulators @ w  # (batch, n_targets)
         if inputs.family == "sigmoid":
-            drive = gain * torch.sigmoid(drive + bias)
-        mean = b.index_select(-2, inputs.condition.index_select(0, idx)) + drive
-        with targets, poutine.mask(mask=inputs.active.index_select(0, idx)):
-            pyro.sample("x", dist.Normal(mean, sigma), obs=y)  # (batch, n_targets)
+            activation = torch.sigmoid(drive + bias)
+            drive = gain * activation
+        intercept = b.index_select(-2, inputs.condition.index_select(0, idx))
+        active = inputs.active.index_select(0, idx)
+        if inputs.family == "negbinomial":
+            # log mu_sj = o_s + m_j + b_kj + d_j sum_r W[r,j] x_sr;  y ~ NB(mu, 1/sigma^2)
+            log_mu = (
+                inputs.log_size_factor.index_select(0, idx).unsqueeze(-1)
+                + inputs.log_centre
+                + intercept
+                + inputs.log_spread * drive
+            )
+            y = inputs.counts.index_select(0, idx)  # (batch, n_targets)
+            with targets, poutine.mask(mask=active):
+                pyro.sample("x", negative_binomial(log_mu, sigma), obs=y)
+        else:
+            y = x if inputs.target_index is None else x.index_select(1, inputs.target_index)
+            with targets, poutine.mask(mask=active):
+                pyro.sample("x", dist.Normal(intercept + drive, sigma), obs=y)
         if inputs.jacobian_targets is not None:
             # change of variables e -> x of the structural equations: the exact likelihood
             # for any (also cyclic) W, per sample over its unclamped genes
-            clamped = inputs.clamped_regulators.index_select(0, idx)  # (batch, k_max)
-            jac = log_jacobian(w, inputs.jacobian_targets, clamped)  # (..., batch)
+            if inputs.family == "sigmoid":
+                slope = gain * activation * (1.0 - activation) * active.to(activation.dtype)
+                jac = log_jacobian_nonlinear(w, slope, inputs.jacobian_targets)
+            else:
+                clamped = inputs.clamped_regulators.index_select(0, idx)  # (batch, k_max)
+                jac = log_jacobian(w, inputs.jacobian_targets, clamped)  # (..., batch)
             pyro.factor("jacobian", jac.unsqueeze(-1))  # (..., batch, 1)

@@ -18,7 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-FAMILIES = ("gaussian", "sigmoid")
+FAMILIES = ("gaussian", "sigmoid", "negbinomial")
 GUIDES = ("conjugate", "normal", "lowrank")
 INTERVENTIONS = ("cut", "ignore")
 LIKELIHOOD_KEYS = ("family", "interventions", "jacobian")

@@ -150,3 +150,32 @@ def test_auto_jacobian_only_with_clamped_regulators(tiny_sim):
     assert with_ko.jacobian_targets is not None
     observational = bg.ExpressionData.from_array(tiny_sim.data.values[:40])
     assert build_inputs(observational, spec, torch.device("cpu")).jacobian_targets is None
+
+
+def test_nonlinear_jacobian_reduces_to_the_linear_one_at_unit_slope():
+    # slope 1 everywhere is the linear SEM; a cut equation (slope 0) is the clamped case
+    from bayesgrn.model import log_jacobian, log_jacobian_nonlinear
+
+    gen = torch.Generator().manual_seed(0)
+    w = 0.3 * torch.randn(5, 8, generator=gen, dtype=torch.float64)
+    targets = torch.tensor([0, 2, 3, 5, 7])
+    clamped = torch.tensor([[-1, -1], [0, -1], [1, 3], [-1, -1], [4, -1], [2, 0]])
+    slope = torch.ones(6, 8, dtype=torch.float64)
+    for s, row in enumerate(clamped.tolist()):
+        for k in row:
+            if k >= 0:
+                slope[s, targets[k]] = 0.0
+    torch.testing.assert_close(
+        log_jacobian_nonlinear(w, slope, targets), log_jacobian(w, targets, clamped)
+    )
+    # and it is the log-determinant of I - W_RR diag(slope) for a general slope
+    slope = torch.rand(6, 8, generator=gen, dtype=torch.float64)
+    direct = torch.stack(
+        [
+            torch.linalg.slogdet(
+                torch.eye(5, dtype=torch.float64) - w[:, targets] * slope[s, targets]
+            ).logabsdet
+            for s in range(6)
+        ]
+    )
+    torch.testing.assert_close(log_jacobian_nonlinear(w, slope, targets), direct)

@@ -92,6 +92,9 @@ def importance_log_weights(
     """
     n_tgt = inputs.n_targets
     per_draw = 8 * (inputs.n_regulators + inputs.n_samples) * n_tgt * inputs.x.element_size()
+    if inputs.family == "sigmoid" and inputs.jacobian_targets is not None:
+        # the nonlinear Jacobian holds one regulators x regulators matrix per sample
+        per_draw += 4 * inputs.n_samples * inputs.n_regulators**2 * inputs.x.element_size()
     chunk = int(max(1, min(num_draws, CHUNK_BYTES // max(per_draw, 1))))
     totals, parts = [], []
     done = 0

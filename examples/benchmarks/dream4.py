@@ -75,7 +75,9 @@ from bayesgrn.dream4 import dream4_gold_standard
 
 HERE = Path(__file__).resolve()
 DEFAULT_DATA = HERE.parents[3] / "shared" / "data" / "dream4" / "size100"
-METHODS = ("bayesgrn", "pearson", "genie3", "grnboost2", "kozscore")
+METHODS = ("bayesgrn", "bayesgrn-sigmoid", "pearson", "genie3", "grnboost2", "kozscore")
+#: bayesgrn methods and the bundled model spec each fits (default: the linear family)
+BAYESGRN_MODELS = {"bayesgrn": "horseshoe", "bayesgrn-sigmoid": "sigmoid_horseshoe"}
 SETTINGS = ("multifactorial", "all")
 WORKER = "_dream4_worker"
 # A worker is started with ``python -c _BOOT``, not as ``python dream4.py``: processes that a
@@ -226,21 +228,24 @@ def run_one(task: dict[str, Any]) -> dict[str, Any]:
     else:
         tables = ("wildtype", "knockouts", "knockdowns", "multifactorial")
     names = "renamed" if multifactorial else "original"
-    transform = "log" if method == "bayesgrn" else task["peer_transform"]
+    ours = method in BAYESGRN_MODELS
+    transform = "log" if ours else task["peer_transform"]
     data = bayesgrn.read_dream4(directory, network, tables=tables, transform=transform,
                                 names=names)  # fmt: skip
     gold = dream4_gold_standard(directory, network, multifactorial=multifactorial)
-    peers = None if method == "bayesgrn" else _load_peers()
+    peers = None if ours else _load_peers()
     device = "cpu"
-    if method == "bayesgrn":
+    if ours:
         import torch
 
         torch.set_num_threads(task["n_jobs"])
     isolation = without_torch_warning_filters() if peers else contextlib.nullcontext()
     with isolation, PeakMemory() as memory:
         start = time.perf_counter()
-        if method == "bayesgrn":
-            prediction: Any = bayesgrn.fit(data, seed=task["seed"], num_steps=task["steps"])
+        if ours:
+            prediction: Any = bayesgrn.fit(
+                data, model=BAYESGRN_MODELS[method], seed=task["seed"], num_steps=task["steps"]
+            )
             device = prediction.device
         else:
             assert peers is not None
