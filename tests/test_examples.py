@@ -14,6 +14,7 @@ TINY_ARGS = {
     ],  # fmt: skip
     "quickstart.py": ["--genes", "6", "--samples", "20", "--steps", "30"],
     "benchmarks/recovery.py": ["--genes", "6", "--samples", "30", "--seeds", "0", "--steps", "30"],
+    "benchmarks/counts.py": ["--seeds", "0", "--genes", "6", "--samples", "30", "--steps", "20"],
     "benchmarks/memory_plan.py": ["--case", "40", "8", "8", "20"],
     "benchmarks/scale.py": [
         "--cases", "custom", "--custom", "40", "12", "4", "20",
