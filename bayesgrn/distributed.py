@@ -205,6 +205,7 @@ def merge_posteriors(parts: Sequence[Posterior], genes: Sequence[str], seed: int
         return np.concatenate(arrays, axis=-1)[..., order]
 
     site_names = set.intersection(*(set(p.site_means) for p in parts))
+    draw_names = set.intersection(*(set(p.site_draws) for p in parts))
     longest = max(len(p.losses) for p in parts)
     losses = np.zeros(longest)
     for part in parts:  # total negative ELBO; a converged shard keeps its last value
@@ -235,4 +236,5 @@ def merge_posteriors(parts: Sequence[Posterior], genes: Sequence[str], seed: int
         diagnostics=diagnostics,
         losses=losses,
         site_means={k: joined([p.site_means[k] for p in parts]) for k in sorted(site_names)},
+        site_draws={k: joined([p.site_draws[k] for p in parts]) for k in sorted(draw_names)},
     )

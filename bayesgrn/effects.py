@@ -1,4 +1,4 @@
-r"""Predicted perturbation effects, per posterior draw, for the linear family.
+r"""Predicted perturbation effects, per posterior draw.
 
 Under the steady state :math:`x = x W + b + \varepsilon`, clamping the genes :math:`K` (a
 knockout, knockdown or over-expression: the do-operator) changes them by :math:`\Delta_K`
@@ -13,6 +13,13 @@ and propagates through the remaining equations. With :math:`R` the regulators an
 which is the total-effect matrix :math:`(I - W)^{-1}` of the mutilated network. Each draw of
 ``W`` gives one draw of :math:`\Delta x`; a draw whose unclamped regulator block has spectral
 radius :math:`\ge 1` has no stable steady state and is dropped (and counted).
+
+For the sigmoid family the steady state :math:`x_j = b_j + v_j\,\sigma(h_j + \sum_r W_{rj}
+x_r)` has no closed form: each draw (of :math:`W, v, h, b`) is solved by damped fixed-point
+iteration, once unperturbed and once with the clamped genes moved by :math:`\Delta_K`; the
+difference is that draw's effect (:func:`sigmoid_effect_draws`). The baseline uses the
+intercepts averaged over the fit's conditions. Effects are then not proportional to
+:math:`\Delta_K`: saturation bounds them.
 """
 
 from __future__ import annotations
@@ -104,6 +111,95 @@ def effect_draws(
     return out, stable
 
 
+#: damping of the fixed-point iteration of the sigmoid family's steady state
+DAMPING = 0.5
+
+
+def sigmoid_steady_state(
+    w: np.ndarray,
+    gain: np.ndarray,
+    bias: np.ndarray,
+    intercept: np.ndarray,
+    regulator_cols: np.ndarray,
+    clamped: Mapping[int, np.ndarray] | None = None,
+    *,
+    tol: float = 1e-6,
+    max_iter: int = 500,
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""Noise-free steady state of the sigmoid family, draw by draw.
+
+    Solves :math:`x_j = b_j + v_j\,\sigma(h_j + \sum_r W_{rj} x_r)` for every draw by the
+    damped fixed-point iteration :math:`x \leftarrow (1 - \alpha) x + \alpha\, g(x)`
+    (:data:`DAMPING`), vectorised over draws, with the genes in ``clamped`` held at the
+    given values (their own equations cut).
+
+    Parameters
+    ----------
+    w
+        ``(S, n_regulators, n_genes)`` weights (standardised scale).
+    gain, bias, intercept
+        ``(S, n_genes)`` :math:`v, h, b`.
+    regulator_cols
+        ``(n_regulators,)`` column of each regulator among the genes.
+    clamped
+        Gene column -> ``(S,)`` value it is held at.
+
+    Returns
+    -------
+    tuple
+        ``(S, n_genes)`` states and the ``(S,)`` mask of draws that converged (max change
+        below ``tol`` within ``max_iter`` iterations); a draw that does not converge has no
+        unique stable steady state reachable from the start.
+    """
+    clamped = dict(clamped or {})
+    cols = np.array(sorted(clamped), dtype=np.int64)
+    values = np.stack([clamped[int(c)] for c in cols], axis=1) if cols.size else None
+    x = intercept + gain / (1.0 + np.exp(-bias))
+    if cols.size:
+        x[:, cols] = values
+    converged = np.zeros(x.shape[0], dtype=bool)
+    todo = np.arange(x.shape[0])  # draws still iterating: converged ones stop costing
+    for _ in range(max_iter):
+        xs = x[todo]
+        drive = np.matmul(xs[:, None, regulator_cols], w[todo])[:, 0]  # (n_todo, n_genes)
+        target = intercept[todo] + gain[todo] / (1.0 + np.exp(-(bias[todo] + drive)))
+        if cols.size:
+            target[:, cols] = values[todo]
+        done = np.abs(target - xs).max(axis=1) < tol
+        x[todo] = (1.0 - DAMPING) * xs + DAMPING * target
+        converged[todo[done]] = True
+        todo = todo[~done]
+        if not todo.size:
+            break
+    return x, converged & np.isfinite(x).all(axis=1)
+
+
+def sigmoid_effect_draws(
+    w: np.ndarray,
+    gain: np.ndarray,
+    bias: np.ndarray,
+    intercept: np.ndarray,
+    regulator_cols: np.ndarray,
+    clamped: Mapping[int, float],
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""Draws of every gene's steady-state change for the sigmoid family.
+
+    The change is the difference of two per-draw fixed-point solves: the unperturbed
+    steady state :math:`x^0` and the one with each clamped gene held at
+    :math:`x^0_k + \Delta_k`. Draws where either solve does not converge are dropped
+    (like unstable draws in the linear family). Arguments as in
+    :func:`sigmoid_steady_state`; returns ``(n_kept, n_genes)`` changes and the mask.
+    """
+    w, gain, bias, intercept = (
+        np.asarray(a, dtype=np.float64) for a in (w, gain, bias, intercept)
+    )
+    base, ok_base = sigmoid_steady_state(w, gain, bias, intercept, regulator_cols)
+    held = {int(c): base[:, int(c)] + float(d) for c, d in clamped.items()}
+    moved, ok_moved = sigmoid_steady_state(w, gain, bias, intercept, regulator_cols, held)
+    keep = ok_base & ok_moved
+    return (moved - base)[keep], keep
+
+
 def predict_effects(
     posterior: Posterior, changes: Mapping[str, float], ci_prob: float = 0.9
 ) -> pd.DataFrame:
@@ -115,10 +211,16 @@ def predict_effects(
     ``attrs["n_stable_draws"]``.
     """
     family = posterior.spec.get("likelihood", {}).get("family", "gaussian")
-    if family != "gaussian":
+    if family not in ("gaussian", "sigmoid"):
         raise ValueError(
-            "predicted effects are implemented for the linear family; "
+            "predicted effects are implemented for the linear and sigmoid families; "
             f"this posterior is {family!r}"
+        )
+    if family == "sigmoid" and not {"gain", "bias", "b"} <= set(posterior.site_draws):
+        raise ValueError(
+            "this sigmoid-family posterior has no per-draw gain/threshold/intercept draws "
+            "(NUTS posteriors and files from older versions lack them); refit with "
+            "method='svi' to predict effects"
         )
     if not changes:
         raise ValueError("give at least one perturbed gene and its change")
@@ -130,9 +232,24 @@ def predict_effects(
     if bad:
         raise ValueError(f"changes must be finite numbers; got {bad}")
     regulator_cols = np.array([col[r] for r in posterior.regulators], dtype=np.int64)
-    draws, stable = effect_draws(
-        posterior.draws("data"), regulator_cols, {col[g]: float(v) for g, v in changes.items()}
-    )
+    if family == "sigmoid":
+        # the model's own scale is standardised: impose Delta/sd, report sd * change
+        sd = np.asarray(posterior.target_scale, dtype=np.float64)
+        draws, stable = sigmoid_effect_draws(
+            posterior.w_draws,
+            posterior.site_draws["gain"],
+            posterior.site_draws["bias"],
+            posterior.site_draws["b"].mean(axis=1),  # baseline: average over conditions
+            regulator_cols,
+            {col[g]: float(v) / sd[col[g]] for g, v in changes.items()},
+        )
+        draws = draws * sd
+    else:
+        draws, stable = effect_draws(
+            posterior.draws("data"),
+            regulator_cols,
+            {col[g]: float(v) for g, v in changes.items()},
+        )
     if not stable.any():
         raise ValueError("no posterior draw has a stable steady state; effects are undefined")
     keep = np.array([g not in changes for g in posterior.targets])

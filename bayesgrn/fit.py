@@ -265,6 +265,7 @@ def fit(
                     heldout_draws=heldout_draws,
                 )
             w_draws, site_means, losses = result.w_draws, result.site_means, result.losses
+            site_draws = result.site_draws or {}
             diagnostics: dict[str, Any] = {
                 "steps": result.steps,
                 "converged": result.converged,
@@ -290,7 +291,7 @@ def fit(
             w_draws, site_means, diagnostics = run_nuts(
                 inputs, spec, num_samples=num_samples, warmup_steps=warmup_steps, progress=progress
             )
-            losses = np.zeros(0)
+            losses, site_draws = np.zeros(0), {}
     seconds = time.perf_counter() - start
     diagnostics.update(
         {
@@ -325,6 +326,10 @@ def fit(
         site_means={
             k: np.asarray(order.site_to_caller(k, v), dtype=np.float64)
             for k, v in site_means.items()
+        },
+        site_draws={
+            k: np.ascontiguousarray(order.site_to_caller(k, v), dtype=np.float32)
+            for k, v in site_draws.items()
         },
     )
 

@@ -129,9 +129,14 @@ class HorseshoeGuide(nn.Module):
             tau = pyro.sample("tau", dist.LogNormal(self.tau_loc, _positive(self.tau_raw)))
             c2 = pyro.sample("c2", dist.LogNormal(self.c2_loc, _positive(self.c2_raw)))
             sigma = pyro.sample("sigma", dist.LogNormal(self.sigma_loc, _positive(self.sigma_raw)))
+            nonlinear = {}
             if self.family == "sigmoid":
-                pyro.sample("gain", dist.LogNormal(self.gain_loc, _positive(self.gain_raw)))
-                pyro.sample("bias", dist.Normal(self.bias_loc, _positive(self.bias_raw)))
+                nonlinear["gain"] = pyro.sample(
+                    "gain", dist.LogNormal(self.gain_loc, _positive(self.gain_raw))
+                )
+                nonlinear["bias"] = pyro.sample(
+                    "bias", dist.Normal(self.bias_loc, _positive(self.bias_raw))
+                )
             with pyro.plate("conditions", inputs.n_conditions, dim=-2):
                 b = pyro.sample("b", dist.Normal(self.b_loc, _positive(self.b_raw)))
             if self.kind == "lowrank":
@@ -156,4 +161,4 @@ class HorseshoeGuide(nn.Module):
                     z_loc, z_scale = self.w_loc, _positive(self.w_raw)
                 if self.kind != "lowrank":
                     z = pyro.sample("z", dist.Normal(z_loc, z_scale))
-        return {"tau": tau, "c2": c2, "sigma": sigma, "b": b, "lam": lam, "z": z}
+        return {"tau": tau, "c2": c2, "sigma": sigma, "b": b, "lam": lam, "z": z, **nonlinear}

@@ -53,6 +53,10 @@ class Posterior:
         Negative ELBO per SVI step (empty for NUTS).
     site_means
         Posterior means of the global sites (``tau``, ``c2``, ``sigma``, ``b``).
+    site_draws
+        Draws, aligned with ``w_draws``, of the per-target sites a family's predictions
+        need besides ``W`` (sigmoid family: ``gain`` and ``bias`` ``(n_draws, n_targets)``,
+        ``b`` ``(n_draws, n_conditions, n_targets)``; empty for the linear family).
     """
 
     w_draws: np.ndarray
@@ -69,6 +73,7 @@ class Posterior:
     diagnostics: dict[str, Any] = field(default_factory=dict)
     losses: np.ndarray = field(default_factory=lambda: np.zeros(0))
     site_means: dict[str, np.ndarray] = field(default_factory=dict)
+    site_draws: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         s, r, t = self.w_draws.shape
@@ -82,7 +87,10 @@ class Posterior:
             self.losses,
         ):
             arr.setflags(write=False)
-        for arr in self.site_means.values():
+        for name, arr in self.site_draws.items():
+            if arr.shape[0] != s or arr.shape[-1] != t:
+                raise ValueError(f"Posterior: site draws {name!r} disagree with W in shape")
+        for arr in (*self.site_means.values(), *self.site_draws.values()):
             arr.setflags(write=False)
 
     # ------------------------------------------------------------------ basic views
@@ -199,7 +207,8 @@ class Posterior:
 
         ``changes`` maps perturbed genes to their change on the analysis scale (e.g.
         ``{"G3": -2.0}`` lowers G3 by 2 log units; several genes perturb jointly). Linear
-        family only; see :mod:`bayesgrn.effects` for the maths and the stability guard.
+        family: through the total-effect matrix per draw; sigmoid family: per-draw
+        fixed-point solves. See :mod:`bayesgrn.effects` for the maths and the guards.
         """
         from bayesgrn.effects import predict_effects
 
@@ -300,6 +309,7 @@ class Posterior:
             "device": self.device,
             "diagnostics": self.diagnostics,
             "site_names": sorted(self.site_means),
+            "site_draw_names": sorted(self.site_draws),
         }
         arrays = {
             "w_draws": self.w_draws,
@@ -309,6 +319,7 @@ class Posterior:
             "losses": self.losses,
             "meta": np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
             **{f"site_{k}": v for k, v in self.site_means.items()},
+            **{f"site_draws_{k}": v for k, v in self.site_draws.items()},
         }
         buffer = io.BytesIO()
         np.savez_compressed(buffer, **arrays)
@@ -332,6 +343,7 @@ class Posterior:
                 f"{str(path)!r}: unsupported format version {meta.get('format_version')}"
             )
         sites = {k: arrays[f"site_{k}"] for k in meta["site_names"]}
+        site_draws = {k: arrays[f"site_draws_{k}"] for k in meta.get("site_draw_names", [])}
         return cls(
             w_draws=arrays["w_draws"],
             regulators=tuple(meta["regulators"]),
@@ -347,6 +359,7 @@ class Posterior:
             diagnostics=meta["diagnostics"],
             losses=arrays["losses"],
             site_means=sites,
+            site_draws=site_draws,
         )
 
     def replace(self, **changes: Any) -> Posterior:

@@ -1,4 +1,8 @@
+import tempfile
+from pathlib import Path
+
 import numpy as np
+import pandas as pd
 import pytest
 
 import bayesgrn as bg
@@ -93,3 +97,59 @@ def test_stability_certificate_agrees_with_eigenvalues():
     exact = np.abs(np.linalg.eigvals(blocks)).max(axis=-1) < 1.0
     assert 0.1 < exact.mean() < 0.99  # both kinds of draws are present
     np.testing.assert_array_equal(stable_draws(blocks), exact)
+
+
+def test_sigmoid_steady_state_solves_its_equations():
+    from bayesgrn.effects import sigmoid_steady_state
+
+    rng = np.random.default_rng(0)
+    s, g = 50, 12
+    w = rng.normal(0.0, 0.15, (s, g, g))
+    gain = rng.uniform(1.0, 3.0, (s, g))
+    bias, intercept = rng.normal(0.0, 1.0, (s, g)), rng.normal(0.0, 1.0, (s, g))
+    cols = np.arange(g)
+    x, ok = sigmoid_steady_state(w, gain, bias, intercept, cols, {3: np.full(s, 2.0)})
+    assert ok.all()
+    resid = x - (intercept + gain / (1.0 + np.exp(-(bias + np.einsum("sr,srg->sg", x, w)))))
+    resid[:, 3] = 0.0  # the clamped gene's own equation is cut
+    assert np.abs(resid).max() < 1e-5
+    np.testing.assert_allclose(x[:, 3], 2.0)
+
+
+def test_sigmoid_effects_linearise_to_the_linear_family_for_small_changes():
+    # for a tiny change the sigmoid family's effect is the linear family's effect through
+    # the slope-scaled weights W[r, j] * v_j * sigmoid'(a_j) at the baseline state
+    from bayesgrn.effects import effect_draws, sigmoid_effect_draws, sigmoid_steady_state
+
+    rng = np.random.default_rng(1)
+    s, g = 20, 10
+    w = rng.normal(0.0, 0.3, (s, g, g)) * (rng.random((s, g, g)) < 0.3)
+    w[:, np.arange(g), np.arange(g)] = 0.0
+    gain = rng.uniform(1.0, 3.0, (s, g))
+    bias, intercept = rng.normal(0.0, 1.0, (s, g)), np.zeros((s, g))
+    cols = np.arange(g)
+    base, ok = sigmoid_steady_state(w, gain, bias, intercept, cols, tol=1e-12, max_iter=5000)
+    assert ok.all()
+    act = 1.0 / (1.0 + np.exp(-(bias + np.einsum("sr,srg->sg", base, w))))
+    slope = gain * act * (1.0 - act)
+    eps = 1e-3  # solver tolerance 1e-6 and curvature both give errors ~1e-3 of eps
+    nonlinear, kept = sigmoid_effect_draws(w, gain, bias, intercept, cols, {2: eps})
+    linear, stable = effect_draws(w * slope[:, None, :], cols, {2: eps})
+    assert kept.all()
+    assert stable.all()
+    np.testing.assert_allclose(nonlinear / eps, linear / eps, atol=5e-3)
+    assert np.abs(linear / eps).max() > 0.3  # effects large enough to be compared
+
+
+def test_sigmoid_posterior_predicts_knockouts_with_intervals():
+    sim = bg.simulate(8, 60, family="sigmoid", knockouts="all", seed=0)
+    post = bg.fit(sim.data, model="sigmoid_horseshoe", num_steps=200, seed=0,
+                  svi={"num_draws": 100})  # fmt: skip
+    table = post.predict_knockout("G1", -2.0)
+    assert len(table) == 7
+    assert table.attrs["n_draws"] == 100
+    assert (table["ci_lower"] <= table["mean"]).all()
+    assert (table["mean"] <= table["ci_upper"]).all()
+    # the saved posterior keeps the per-draw sites the prediction needs
+    again = bg.Posterior.load(post.save(Path(tempfile.mkdtemp()) / "post.npz"))
+    pd.testing.assert_frame_equal(again.predict_knockout("G1", -2.0), table)

@@ -14,6 +14,9 @@ TINY_ARGS = {
     ],  # fmt: skip
     "quickstart.py": ["--genes", "6", "--samples", "20", "--steps", "30"],
     "benchmarks/recovery.py": ["--genes", "6", "--samples", "30", "--seeds", "0", "--steps", "30"],
+    "benchmarks/compare_families.py": [
+        "--datasets", "1", "--genes", "5", "--samples", "15", "--steps", "10", "--draws", "10",
+    ],  # fmt: skip
     "benchmarks/counts.py": ["--seeds", "0", "--genes", "6", "--samples", "30", "--steps", "20"],
     "benchmarks/memory_plan.py": ["--case", "40", "8", "8", "20"],
     "benchmarks/scale.py": [

@@ -54,7 +54,11 @@ class SVIResult:
     resumed_from: int | None = None
     psis: dict[str, Any] | None = None
     heldout_lpd: np.ndarray | None = None  # (n_heldout,) log pointwise predictive density
+    site_draws: dict[str, np.ndarray] | None = None  # per-draw sites a family needs
 
+
+#: per family, the sites kept draw by draw (besides ``W``) for predictions
+PER_DRAW_SITES = {"sigmoid": ("gain", "bias", "b")}
 
 #: a restart after non-finite values multiplies the learning rate by this
 LR_BACKOFF = 0.5
@@ -203,7 +207,7 @@ def run_svi(
             raise FitInterrupted(run.step, ckpt.path, stop.signal_name)
     bar.close()
     seconds = time.perf_counter() - start
-    w_draws, means = draw_weights(guide, inputs, spec, spec.svi.num_draws)
+    w_draws, means, site_draws = draw_weights(guide, inputs, spec, spec.svi.num_draws)
     if not np.isfinite(w_draws).all():
         raise FitDivergedError(
             "the fitted variational posterior gives non-finite weights; "
@@ -227,6 +231,7 @@ def run_svi(
         resumed_from,
         psis,
         heldout_lpd,
+        site_draws,
     )
 
 
@@ -329,11 +334,14 @@ DRAW_BLOCK_BYTES = 256 * 2**20
 @torch.no_grad()
 def draw_weights(
     guide: HorseshoeGuide, inputs: ModelInputs, spec: ModelSpec, num_draws: int
-) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Draw ``W`` from the fitted guide in chunks; also return posterior means of the globals.
+) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Draw ``W`` from the fitted guide in chunks; also posterior means of the globals.
 
     A chunk of ``k`` draws materialises about ``DRAW_TENSORS`` regulator x target tensors
     per draw on the device; ``k`` is chosen so that they fit in ``DRAW_BLOCK_BYTES``.
+    The third value holds, draw by draw and alongside ``W``, the per-target sites that
+    predictions need besides ``W`` (:data:`PER_DRAW_SITES`; the sigmoid family's gain,
+    threshold and intercepts).
     """
     per_draw = DRAW_TENSORS * inputs.n_regulators * inputs.n_targets * inputs.x.element_size()
     chunk = int(min(100, max(1, DRAW_BLOCK_BYTES // max(per_draw, 1))))
@@ -341,6 +349,7 @@ def draw_weights(
     # draws twice at the peak
     draws = np.empty((num_draws, inputs.n_regulators, inputs.n_targets), dtype=np.float32)
     sums: dict[str, torch.Tensor] = {}
+    kept: dict[str, list[np.ndarray]] = {k: [] for k in PER_DRAW_SITES.get(inputs.family, ())}
     done = 0
     while done < num_draws:
         size = min(chunk, num_draws - done)
@@ -353,9 +362,14 @@ def draw_weights(
         for name in ("tau", "c2", "sigma", "b"):
             total = latent[name].sum(0)
             sums[name] = sums[name] + total if name in sums else total
+        for name, parts in kept.items():
+            value = latent[name]  # (size, 1, n_targets) or (size, n_conditions, n_targets)
+            parts.append(value.float().cpu().numpy().reshape(size, *value.shape[-2:]))
         done += size
     means = {k: (v / num_draws).squeeze(0).cpu().numpy() for k, v in sums.items()}
-    return draws, means
+    per_draw = {k: np.concatenate(v) for k, v in kept.items()}
+    per_draw = {k: v[:, 0] if k != "b" else v for k, v in per_draw.items()}
+    return draws, means, per_draw
 
 
 class _ConvergenceMonitor:
