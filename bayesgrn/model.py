@@ -27,6 +27,17 @@ scale in :math:`\tau_0` is 1 because the data are standardised.
 The product over targets is an exact likelihood when ``W`` is acyclic and a pseudo-
 likelihood (a dependency network) otherwise; it factorises over targets given the
 per-target globals :math:`\tau_j, c_j^2, \sigma_j`.
+
+Two other families share the prior and the interventions:
+
+* ``family = "sigmoid"``: :math:`x_{sj} = b_{k(s)j} + v_j\,\sigma(h_j + \sum_r W_{rj}
+  x_{sr}) + \varepsilon_{sj}` with gain :math:`v_j \sim \mathrm{LogNormal}(\log 4, 1)` and
+  threshold :math:`h_j \sim \mathcal N(0, 2^2)`; its exact-likelihood term is the
+  per-sample :func:`log_jacobian_nonlinear`.
+* ``family = "negbinomial"``: raw counts :math:`y_{sj} \sim \mathrm{NB}(\mu_{sj},\,
+  \mu_{sj} + \sigma_j^2\mu_{sj}^2)` with :math:`\log\mu_{sj} = o_s + m_j + b_{k(s)j} + d_j
+  \sum_r W_{rj} x_{sr}` (size factors :math:`o_s`, see :mod:`bayesgrn.counts`); a per-target
+  pseudo-likelihood.
 """
 
 from __future__ import annotations
