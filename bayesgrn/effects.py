@@ -181,6 +181,7 @@ def sigmoid_effect_draws(
     intercept: np.ndarray,
     regulator_cols: np.ndarray,
     clamped: Mapping[int, float],
+    base: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     r"""Draws of every gene's steady-state change for the sigmoid family.
 
@@ -188,12 +189,13 @@ def sigmoid_effect_draws(
     steady state :math:`x^0` and the one with each clamped gene held at
     :math:`x^0_k + \Delta_k`. Draws where either solve does not converge are dropped
     (like unstable draws in the linear family). Arguments as in
-    :func:`sigmoid_steady_state`; returns ``(n_kept, n_genes)`` changes and the mask.
+    :func:`sigmoid_steady_state` (``base``: the unperturbed solve, if already at hand);
+    returns ``(n_kept, n_genes)`` changes and the mask.
     """
     w, gain, bias, intercept = (
         np.asarray(a, dtype=np.float64) for a in (w, gain, bias, intercept)
     )
-    base, ok_base = sigmoid_steady_state(w, gain, bias, intercept, regulator_cols)
+    base, ok_base = base or sigmoid_steady_state(w, gain, bias, intercept, regulator_cols)
     held = {int(c): base[:, int(c)] + float(d) for c, d in clamped.items()}
     moved, ok_moved = sigmoid_steady_state(w, gain, bias, intercept, regulator_cols, held)
     keep = ok_base & ok_moved
@@ -235,13 +237,17 @@ def predict_effects(
     if family == "sigmoid":
         # the model's own scale is standardised: impose Delta/sd, report sd * change
         sd = np.asarray(posterior.target_scale, dtype=np.float64)
-        draws, stable = sigmoid_effect_draws(
+        args = (
             posterior.w_draws,
             posterior.site_draws["gain"],
             posterior.site_draws["bias"],
             posterior.site_draws["b"].mean(axis=1),  # baseline: average over conditions
             regulator_cols,
-            {col[g]: float(v) / sd[col[g]] for g, v in changes.items()},
+        )
+        # the unperturbed solve is the same for every perturbation: once per posterior
+        base = posterior.cached("sigmoid_baseline", lambda: sigmoid_steady_state(*args))
+        draws, stable = sigmoid_effect_draws(
+            *args, {col[g]: float(v) / sd[col[g]] for g, v in changes.items()}, base=base
         )
         draws = draws * sd
     else:

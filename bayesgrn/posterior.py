@@ -12,6 +12,7 @@ import io
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -200,6 +201,13 @@ class Posterior:
             raise ValueError(f"unknown stat {stat!r}; choose one of {sorted(stats)}")
         values = np.where(self.allowed, stats[stat], 0.0)
         return pd.DataFrame(values, index=list(self.regulators), columns=list(self.targets))
+
+    def cached(self, name: str, compute: Callable[[], Any]) -> Any:
+        """Return ``compute()``, computed once per posterior (the draws never change)."""
+        store = self.__dict__.setdefault("_derived_cache", {})
+        if name not in store:
+            store[name] = compute()
+        return store[name]
 
     # ------------------------------------------------------------------ downstream
     def predict_effects(self, changes: dict[str, float], ci_prob: float = 0.9) -> pd.DataFrame:
