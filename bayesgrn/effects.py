@@ -14,12 +14,12 @@ which is the total-effect matrix :math:`(I - W)^{-1}` of the mutilated network. 
 ``W`` gives one draw of :math:`\Delta x`; a draw whose unclamped regulator block has spectral
 radius :math:`\ge 1` has no stable steady state and is dropped (and counted).
 
-For the sigmoid family the steady state :math:`x_j = b_j + v_j\,\sigma(h_j + \sum_r W_{rj}
-x_r)` has no closed form: each draw (of :math:`W, v, h, b`) is solved by damped fixed-point
-iteration, once unperturbed and once with the clamped genes moved by :math:`\Delta_K`; the
-difference is that draw's effect (:func:`sigmoid_effect_draws`). The baseline uses the
-intercepts averaged over the fit's conditions. Effects are then not proportional to
-:math:`\Delta_K`: saturation bounds them.
+For the sigmoid family the steady state
+:math:`x_j = b_j + v_j\,\sigma(h_j + \sum_r W_{rj} x_r)` has no closed form: each draw
+(of :math:`W, v, h, b`) is solved by damped fixed-point iteration, once unperturbed and once
+with the clamped genes moved by :math:`\Delta_K`; the difference is that draw's effect
+(:func:`sigmoid_effect_draws`). The baseline uses the intercepts averaged over the fit's
+conditions. Effects are then not proportional to :math:`\Delta_K`: saturation bounds them.
 """
 
 from __future__ import annotations

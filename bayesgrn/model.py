@@ -30,14 +30,21 @@ per-target globals :math:`\tau_j, c_j^2, \sigma_j`.
 
 Two other families share the prior and the interventions:
 
-* ``family = "sigmoid"``: :math:`x_{sj} = b_{k(s)j} + v_j\,\sigma(h_j + \sum_r W_{rj}
-  x_{sr}) + \varepsilon_{sj}` with gain :math:`v_j \sim \mathrm{LogNormal}(\log 4, 1)` and
-  threshold :math:`h_j \sim \mathcal N(0, 2^2)`; its exact-likelihood term is the
-  per-sample :func:`log_jacobian_nonlinear`.
-* ``family = "negbinomial"``: raw counts :math:`y_{sj} \sim \mathrm{NB}(\mu_{sj},\,
-  \mu_{sj} + \sigma_j^2\mu_{sj}^2)` with :math:`\log\mu_{sj} = o_s + m_j + b_{k(s)j} + d_j
-  \sum_r W_{rj} x_{sr}` (size factors :math:`o_s`, see :mod:`bayesgrn.counts`); a per-target
-  pseudo-likelihood.
+* ``family = "sigmoid"``, with gain :math:`v_j \sim \mathrm{LogNormal}(\log 4, 1)`,
+  threshold :math:`h_j \sim \mathcal N(0, 2^2)` and, as its exact-likelihood term, the
+  per-sample :func:`log_jacobian_nonlinear`:
+
+  .. math::
+
+      x_{sj} = b_{k(s)j} + v_j\,\sigma\Big(h_j + \sum_r W_{rj} x_{sr}\Big) + \varepsilon_{sj}.
+
+* ``family = "negbinomial"``, raw counts with size factors :math:`o_s` (see
+  :mod:`bayesgrn.counts`), a per-target pseudo-likelihood:
+
+  .. math::
+
+      y_{sj} \sim \mathrm{NB}(\mu_{sj},\; \mu_{sj} + \sigma_j^2 \mu_{sj}^2), \qquad
+      \log\mu_{sj} = o_s + m_j + b_{k(s)j} + d_j \sum_r W_{rj} x_{sr}.
 """
 
 from __future__ import annotations
