@@ -218,6 +218,7 @@ def fit(
         and spec.jacobian != "never"
         and bool(data.perturbed[:, data.regulator_index].any()),
         per_sample_jacobian=spec.family == "sigmoid",
+        counts=spec.family == "negbinomial",
     )
     check_memory(plan, torch_device, None if max_memory is None else parse_bytes(max_memory))
     target_names = _resolve_targets(data, targets)

@@ -113,17 +113,22 @@ def plan_memory(
     device_type: str = "cpu",
     jacobian: bool = False,
     per_sample_jacobian: bool = False,
+    counts: bool = False,
 ) -> MemoryPlan:
     """Plan the peak memory of an SVI fit of this shape (see the module docstring).
 
     ``n_targets`` (default ``n_genes``) is the number of modelled equations, fewer in a
     sharded fit. ``per_sample_jacobian``: the Jacobian term of a nonlinear family, one
     regulators x regulators matrix per sample in the batch (with its LU and gradient).
+    ``counts``: the count family, which also holds the raw counts of the targets in float64
+    on the device and evaluates its log-pmf in float64.
     """
     s = torch.empty((), dtype=dtype).element_size()
     rg = n_regulators * (n_genes if n_targets is None else n_targets)
     batch = subsample_size or n_samples
     activations = num_particles * (K_WEIGHTS * rg + K_SAMPLES * batch * n_genes) * s
+    if counts:  # float64 log-pmf terms of the batch (lgamma arguments and result)
+        activations += num_particles * 4 * batch * n_genes * 8
     if jacobian:
         activations += num_particles * 3 * n_regulators**2 * s
         if per_sample_jacobian:
@@ -136,7 +141,8 @@ def plan_memory(
         num_draws=num_draws,
         itemsize=s,
         device_type=device_type,
-        data=n_samples * n_genes * (s + 1),
+        data=n_samples * n_genes * (s + 1)
+        + (n_samples * (n_genes if n_targets is None else n_targets) * 8 if counts else 0),
         parameters=6 * rg * s,
         optimizer=12 * rg * s,
         activations=activations,
