@@ -18,6 +18,8 @@ TINY_ARGS = {
         "--datasets", "1", "--genes", "5", "--samples", "15", "--steps", "10", "--draws", "10",
     ],  # fmt: skip
     "benchmarks/counts.py": ["--seeds", "0", "--genes", "6", "--samples", "30", "--steps", "20"],
+    "benchmarks/knockout_effects.py": ["--seeds", "0", "--genes", "4", "--samples", "20",
+                                       "--steps", "20"],  # fmt: skip
     "benchmarks/memory_plan.py": ["--case", "40", "8", "8", "20"],
     "benchmarks/scale.py": [
         "--cases", "custom", "--custom", "40", "12", "4", "20",
