@@ -39,10 +39,10 @@ import math
 import numpy as np
 import pyro
 import torch
-from pyro import poutine
 
 from bayesgrn.guide import HorseshoeGuide
-from bayesgrn.model import ModelInputs, grn_model
+from bayesgrn.infer.replay import chunks, replayed_traces
+from bayesgrn.model import ModelInputs
 from bayesgrn.spec import ModelSpec
 
 #: working-space budget of one vectorised chunk of draws
@@ -100,30 +100,16 @@ def heldout_log_likelihood(
     held = scoring_inputs(train, heldout)
     n_reg, n_tgt, n_held = train.n_regulators, train.n_targets, held.n_samples
     per_draw = (8 * n_reg + 6 * n_held) * n_tgt * train.x.element_size()
-    chunk = int(max(1, min(num_draws, chunk_bytes // max(per_draw, 1))))
     out = np.empty((num_draws, n_held), dtype=np.float64)
-    done = 0
     with pyro.validation_enabled(False):
-        while done < num_draws:
-            size = min(chunk, num_draws - done)
-
-            def guide_draws(size: int = size) -> dict:
-                with pyro.plate("heldout_draws", size, dim=-3):
-                    return guide(train, spec.prior)
-
-            def model_draws(size: int = size) -> None:
-                with pyro.plate("heldout_draws", size, dim=-3):
-                    grn_model(held, spec.prior, None)
-
-            guide_trace = poutine.trace(guide_draws).get_trace()
-            model_trace = poutine.trace(poutine.replay(model_draws, trace=guide_trace)).get_trace()
+        for done, size in chunks(num_draws, chunk_bytes, per_draw):
+            _, model_trace = replayed_traces(guide, train, held, spec.prior, size, "heldout_draws")
             site = model_trace.nodes["x"]
             log_p = site["fn"].log_prob(site["value"])  # (size, n_held, n_targets)
             log_p = log_p.expand(size, n_held, n_tgt)
             if site["mask"] is not None:
                 log_p = torch.where(site["mask"], log_p, torch.zeros_like(log_p))
             out[done : done + size] = log_p.double().sum(-1).cpu().numpy()
-            done += size
     return out
 
 

@@ -23,10 +23,10 @@ from __future__ import annotations
 import numpy as np
 import pyro
 import torch
-from pyro import poutine
 
 from bayesgrn.guide import HorseshoeGuide
-from bayesgrn.model import ModelInputs, grn_model
+from bayesgrn.infer.replay import chunks, replayed_traces
+from bayesgrn.model import ModelInputs
 from bayesgrn.spec import ModelSpec
 
 #: k-hat above this: the importance ratios have (close to) infinite variance
@@ -95,22 +95,11 @@ def importance_log_weights(
     if inputs.family == "sigmoid" and inputs.jacobian_targets is not None:
         # the nonlinear Jacobian holds one regulators x regulators matrix per sample
         per_draw += 4 * inputs.n_samples * inputs.n_regulators**2 * inputs.x.element_size()
-    chunk = int(max(1, min(num_draws, CHUNK_BYTES // max(per_draw, 1))))
     totals, parts = [], []
-    done = 0
-    while done < num_draws:
-        size = min(chunk, num_draws - done)
-
-        def guide_draws(size: int = size) -> dict:
-            with pyro.plate("psis_draws", size, dim=-3):
-                return guide(inputs, spec.prior)
-
-        def model_draws(size: int = size) -> None:
-            with pyro.plate("psis_draws", size, dim=-3):
-                grn_model(inputs, spec.prior, None)
-
-        guide_trace = poutine.trace(guide_draws).get_trace()
-        model_trace = poutine.trace(poutine.replay(model_draws, trace=guide_trace)).get_trace()
+    for _, size in chunks(num_draws, CHUNK_BYTES, per_draw):
+        guide_trace, model_trace = replayed_traces(
+            guide, inputs, inputs, spec.prior, size, "psis_draws"
+        )
         shared = inputs.tau0.new_zeros(size)
         by_target = inputs.tau0.new_zeros(size, n_tgt)
         for trace, sign in ((model_trace, 1.0), (guide_trace, -1.0)):
@@ -128,7 +117,6 @@ def importance_log_weights(
                     shared = shared + sign * lp.reshape(size, -1).sum(1)
         parts.append(by_target.double().cpu().numpy())
         totals.append((by_target.sum(1) + shared).double().cpu().numpy())
-        done += size
     return np.concatenate(totals), np.concatenate(parts)
 
 
