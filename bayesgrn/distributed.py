@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from bayesgrn.data import BayesGRNInputError, ExpressionData
-from bayesgrn.inputs import JACOBIAN_FAMILIES, clamped_regulators, use_jacobian
+from bayesgrn.inputs import clamped_regulators, use_jacobian
 from bayesgrn.posterior import Posterior
 from bayesgrn.spec import ModelSpec, load_spec
 
@@ -57,9 +57,7 @@ def plan_shards(data: ExpressionData, n_shards: int, spec: ModelSpec) -> list[tu
     if n_shards < 1:
         raise ValueError(f"the number of shards must be >= 1, got {n_shards}")
     genes = sorted(data.genes)
-    jacobian = spec.family in JACOBIAN_FAMILIES and use_jacobian(
-        spec.jacobian, clamped_regulators(data, spec.interventions == "cut")
-    )
+    jacobian = use_jacobian(spec, clamped_regulators(data, spec.interventions == "cut"))
     if not jacobian:
         parts = np.array_split(np.array(genes, dtype=object), min(n_shards, len(genes)))
         return [tuple(str(g) for g in part) for part in parts if len(part)]

@@ -28,7 +28,7 @@ from bayesgrn.infer import METHODS
 from bayesgrn.infer.checkpoint import CheckpointConfig
 from bayesgrn.infer.control import stop_on_signals
 from bayesgrn.infer.psis import KHAT_THRESHOLD
-from bayesgrn.inputs import JACOBIAN_FAMILIES, build_inputs
+from bayesgrn.inputs import build_inputs, clamped_regulators, use_jacobian
 from bayesgrn.knowledge import EdgeSource
 from bayesgrn.memory import check_memory, parse_bytes, plan_memory
 from bayesgrn.posterior import Posterior
@@ -214,9 +214,7 @@ def fit(
         num_particles=spec.svi.num_particles,
         dtype=DTYPES[dtype],
         device_type=torch_device.type,
-        jacobian=spec.family in JACOBIAN_FAMILIES
-        and spec.jacobian != "never"
-        and bool(data.perturbed[:, data.regulator_index].any()),
+        jacobian=use_jacobian(spec, clamped_regulators(data, spec.interventions == "cut")),
         per_sample_jacobian=spec.family == "sigmoid",
         counts=spec.family == "negbinomial",
     )
