@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bayesgrn.data import BayesGRNInputError, ExpressionData
+from bayesgrn.data import BayesGRNInputError, ExpressionData, _masked_moments
 
 #: fewest all-positive genes for the median-of-ratios size factors
 MIN_RATIO_GENES = 10
@@ -103,11 +103,12 @@ class CountScale:
         offset = float(log_sf[unperturbed].mean())
         log_sf = log_sf - offset
         normalised = y / np.exp(log_sf)[:, None]
-        active = ~data.perturbed
-        log_centre = np.log(_masked_mean(normalised, active) + 1e-8)
+        mean_count, _ = _masked_moments(normalised, data.perturbed)
+        log_centre = np.log(mean_count + 1e-8)
         logged = np.log1p(normalised)
-        centre = _masked_mean(logged, active)
-        scale = np.sqrt(_masked_mean((logged - centre) ** 2, active))
+        centre, sd = _masked_moments(logged, data.perturbed)
+        n = (~data.perturbed).sum(axis=0)
+        scale = sd * np.sqrt((n - 1) / np.maximum(n, 1))  # population sd (divisor n)
         flat = np.nonzero(scale <= 0)[0]
         if flat.size:
             raise BayesGRNInputError(
@@ -147,9 +148,3 @@ class CountScale:
         logged = np.log1p(data.values / np.exp(log_sf)[:, None])
         return (logged - self.centre) / self.scale
 
-
-def _masked_mean(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Column means of ``values`` over ``mask`` (columns without any entry: plain mean)."""
-    n = mask.sum(axis=0)
-    total = np.where(mask, values, 0.0).sum(axis=0)
-    return np.where(n > 0, total / np.maximum(n, 1), values.mean(axis=0))
