@@ -97,10 +97,7 @@ def calibration_table(
     Returns
     -------
     pandas.DataFrame
-        One row per bin: ``bin_lower, bin_upper, n, n_true, mean_p_edge, observed, lower,
-        upper``; ``observed = n_true / n`` (NaN, like ``mean_p_edge``, for an empty bin).
-        ``attrs`` holds ``n_pairs``, ``n_true``, ``brier`` (mean squared difference of
-        ``p_edge`` and label), ``ece`` (count-weighted mean ``|observed - mean_p_edge|``) and
+        The :func:`reliability_table` of the labelled candidate edges; ``attrs`` also holds
         ``n_true_not_candidates``.
     """
     if bins < 1:
@@ -108,8 +105,30 @@ def calibration_table(
     if not 0.0 < ci_prob < 1.0:
         raise ValueError(f"ci_prob must lie strictly between 0 and 1, got {ci_prob}")
     labelled = labelled_edges(prediction, gold)
-    p = labelled["p_edge"].to_numpy()
-    y = labelled["label"].to_numpy()
+    table = reliability_table(
+        labelled["p_edge"].to_numpy(), labelled["label"].to_numpy(), bins, ci_prob
+    )
+    table.attrs["n_true_not_candidates"] = labelled.attrs["n_true_not_candidates"]
+    return table
+
+
+def reliability_table(
+    p_edge: np.ndarray, label: np.ndarray, bins: int = 10, ci_prob: float = 0.9
+) -> pd.DataFrame:
+    """Reliability of predicted probabilities ``p_edge`` against 0/1 outcomes ``label``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per equal-width bin on ``[0, 1]`` (``p_edge = 1`` in the last one):
+        ``bin_lower, bin_upper, n, n_true, mean_p_edge, observed, lower, upper``;
+        ``observed = n_true / n`` (NaN, like ``mean_p_edge``, for an empty bin) with its
+        Jeffreys interval ``[lower, upper]`` of mass ``ci_prob``. ``attrs`` holds
+        ``n_pairs``, ``n_true``, ``brier`` (mean squared difference of ``p_edge`` and label)
+        and ``ece`` (count-weighted mean ``|observed - mean_p_edge|``).
+    """
+    p = np.asarray(p_edge, dtype=np.float64)
+    y = np.asarray(label, dtype=np.float64)
     index = np.clip(np.floor(p * bins).astype(int), 0, bins - 1)
     n = np.bincount(index, minlength=bins)
     n_true = np.bincount(index, weights=y, minlength=bins).astype(int)
@@ -142,7 +161,6 @@ def calibration_table(
             "n_true": int(y.sum()),
             "brier": float(np.mean((p - y) ** 2)),
             "ece": float(np.sum(n[filled] * np.abs(observed[filled] - mean_p[filled])) / n.sum()),
-            "n_true_not_candidates": labelled.attrs["n_true_not_candidates"],
         }
     )
     return table

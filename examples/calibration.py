@@ -44,6 +44,7 @@ import time
 import numpy as np
 
 import bayesgrn as bg
+from bayesgrn.calibration import reliability_table
 from bayesgrn.simulate import steady_states
 
 LEVELS = (0.5, 0.8, 0.9, 0.95)
@@ -166,19 +167,6 @@ def assess(post: bg.Posterior, data: bg.ExpressionData, w: np.ndarray) -> dict:
     return out
 
 
-def ece(p: np.ndarray, truth: np.ndarray, bins: int = 10) -> tuple[float, list]:
-    idx = np.minimum((p * bins).astype(int), bins - 1)
-    total, rows = 0.0, []
-    for b in range(bins):
-        sel = idx == b
-        if not sel.any():
-            continue
-        gap = abs(p[sel].mean() - truth[sel].mean())
-        total += sel.sum() / p.size * gap
-        rows.append((b / bins, (b + 1) / bins, int(sel.sum()), p[sel].mean(), truth[sel].mean()))
-    return total, rows
-
-
 def run_simulator(name: str, args: argparse.Namespace) -> None:
     results = []
     start = time.perf_counter()
@@ -189,7 +177,8 @@ def run_simulator(name: str, args: argparse.Namespace) -> None:
     seconds = time.perf_counter() - start
     p = np.concatenate([r["p_edge"] for r in results])
     truth = np.concatenate([r["truth"] for r in results])
-    err, rows = ece(p, truth)
+    reliability = reliability_table(p, truth)
+    err = reliability.attrs["ece"]
     print(
         f"\n== {name}: {args.datasets} data sets, {args.genes} genes, {args.samples} "
         f"observational samples + 1 knockout per gene, {seconds:.0f} s =="
@@ -206,8 +195,11 @@ def run_simulator(name: str, args: argparse.Namespace) -> None:
     print(f"interval coverage, |W_std| > delta  {cover_real}")
     print(f"p_edge ECE (10 bins): {err:.3f}   (pairs: {p.size}, real edges: {int(truth.sum())})")
     print(f"  {'bin':<11} {'n':>6} {'mean p_edge':>12} {'observed':>9}")
-    for lo, hi, n, mp, freq in rows:
-        print(f"  [{lo:.1f}, {hi:.1f})  {n:>6} {mp:>12.3f} {freq:>9.3f}")
+    for row in reliability[reliability["n"] > 0].itertuples():
+        print(
+            f"  [{row.bin_lower:.1f}, {row.bin_upper:.1f})  {row.n:>6} "
+            f"{row.mean_p_edge:>12.3f} {row.observed:>9.3f}"
+        )
     for q in FDR_LEVELS:
         fdp = np.mean([r[f"fdp{q}"] for r in results])
         n_sel = np.mean([r[f"n_sel{q}"] for r in results])
