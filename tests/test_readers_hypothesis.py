@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 
 from bayesgrn.cli import CLIError, read_design
 from bayesgrn.data import BayesGRNInputError
-from bayesgrn.io import read_expression, read_regulators
+from bayesgrn.io import _is_number, read_expression, read_regulators
 from bayesgrn.knowledge import read_edge_list
 from bayesgrn.metrics import read_gold_standard
 
@@ -166,17 +166,6 @@ def check_raises(
         assert any(re.search(rf"\bline {n}\b", msg) for n in fails.lines), (
             f"none of lines {fails.lines} in: {msg}"
         )
-
-
-def is_number(token: str, decimal: str = ".") -> bool:
-    """The readers' notion of a number token (``float`` without digit separators)."""
-    if "_" in token:
-        return False
-    try:
-        float(token.replace(decimal, ".") if decimal != "." else token)
-    except ValueError:
-        return False
-    return True
 
 
 # ====================================================================== names
@@ -749,7 +738,7 @@ def gold_cases(draw: st.DrawFn) -> GoldCase:
         if head and not d.whitespace:  # an empty last cell needs a header to fix the width
             tokens += ["", "x"]
         token = draw(st.sampled_from(tokens))
-        if layout == "weight" and is_number(token) and token.lower() != "nan":
+        if layout == "weight" and _is_number(token, ".") and token.lower() != "nan":
             token = "abc"
         rows[k][col] = token
         fragments = (repr(token),) if layout != "weight" else ("weight",)
