@@ -33,6 +33,7 @@ from bayesgrn.infer.checkpoint import (
 )
 from bayesgrn.infer.control import StopFlag
 from bayesgrn.infer.psis import psis_diagnostics
+from bayesgrn.infer.replay import chunks
 from bayesgrn.model import ModelInputs, grn_model, horseshoe_weights
 from bayesgrn.predictive import heldout_log_likelihood, pointwise_lpd
 from bayesgrn.spec import ModelSpec, SVISpec
@@ -344,15 +345,13 @@ def draw_weights(
     threshold and intercepts).
     """
     per_draw = DRAW_TENSORS * inputs.n_regulators * inputs.n_targets * inputs.x.element_size()
-    chunk = int(min(100, max(1, DRAW_BLOCK_BYTES // max(per_draw, 1))))
     # one preallocated float32 array: a list of chunks plus np.concatenate would hold the
     # draws twice at the peak
     draws = np.empty((num_draws, inputs.n_regulators, inputs.n_targets), dtype=np.float32)
     sums: dict[str, torch.Tensor] = {}
     kept: dict[str, list[np.ndarray]] = {k: [] for k in PER_DRAW_SITES.get(inputs.family, ())}
-    done = 0
-    while done < num_draws:
-        size = min(chunk, num_draws - done)
+    budget = min(DRAW_BLOCK_BYTES, 100 * per_draw)  # and at most 100 draws a block
+    for done, size in chunks(num_draws, budget, per_draw):
         with pyro.plate("draws", size, dim=-3):
             latent = guide(inputs, spec.prior)
         w = horseshoe_weights(
@@ -365,11 +364,10 @@ def draw_weights(
         for name, parts in kept.items():
             value = latent[name]  # (size, 1, n_targets) or (size, n_conditions, n_targets)
             parts.append(value.float().cpu().numpy().reshape(size, *value.shape[-2:]))
-        done += size
     means = {k: (v / num_draws).squeeze(0).cpu().numpy() for k, v in sums.items()}
-    per_draw = {k: np.concatenate(v) for k, v in kept.items()}
-    per_draw = {k: v[:, 0] if k != "b" else v for k, v in per_draw.items()}
-    return draws, means, per_draw
+    site_draws = {k: np.concatenate(v) for k, v in kept.items()}
+    site_draws = {k: v if k == "b" else v[:, 0] for k, v in site_draws.items()}
+    return draws, means, site_draws
 
 
 class _ConvergenceMonitor:
