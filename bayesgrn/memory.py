@@ -124,7 +124,8 @@ def plan_memory(
     on the device and evaluates its log-pmf in float64.
     """
     s = torch.empty((), dtype=dtype).element_size()
-    rg = n_regulators * (n_genes if n_targets is None else n_targets)
+    n_tgt = n_genes if n_targets is None else n_targets
+    rg = n_regulators * n_tgt
     batch = subsample_size or n_samples
     activations = num_particles * (K_WEIGHTS * rg + K_SAMPLES * batch * n_genes) * s
     if counts:  # float64 log-pmf terms of the batch (lgamma arguments and result)
@@ -142,7 +143,7 @@ def plan_memory(
         itemsize=s,
         device_type=device_type,
         data=n_samples * n_genes * (s + 1)
-        + (n_samples * (n_genes if n_targets is None else n_targets) * 8 if counts else 0),
+        + (n_samples * n_tgt * 8 if counts else 0),
         parameters=6 * rg * s,
         optimizer=12 * rg * s,
         activations=activations,
