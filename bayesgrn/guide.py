@@ -124,8 +124,8 @@ class HorseshoeGuide(nn.Module):
         self, inputs: ModelInputs, prior: PriorSpec, subsample_size: int | None = None
     ) -> dict[str, torch.Tensor]:
         """Sample every latent site of the model; returns them by name."""
-        n_reg, n_tgt = inputs.n_regulators, inputs.n_targets
-        with pyro.plate("targets", n_tgt, dim=-1):
+        n_reg, n_tgt, device = inputs.n_regulators, inputs.n_targets, inputs.x.device
+        with pyro.plate("targets", n_tgt, dim=-1, device=device):
             tau = pyro.sample("tau", dist.LogNormal(self.tau_loc, _positive(self.tau_raw)))
             c2 = pyro.sample("c2", dist.LogNormal(self.c2_loc, _positive(self.c2_raw)))
             sigma = pyro.sample("sigma", dist.LogNormal(self.sigma_loc, _positive(self.sigma_raw)))
@@ -137,7 +137,7 @@ class HorseshoeGuide(nn.Module):
                 nonlinear["bias"] = pyro.sample(
                     "bias", dist.Normal(self.bias_loc, _positive(self.bias_raw))
                 )
-            with pyro.plate("conditions", inputs.n_conditions, dim=-2):
+            with pyro.plate("conditions", inputs.n_conditions, dim=-2, device=device):
                 b = pyro.sample("b", dist.Normal(self.b_loc, _positive(self.b_raw)))
             if self.kind == "lowrank":
                 joint = pyro.sample(
@@ -148,7 +148,7 @@ class HorseshoeGuide(nn.Module):
                     infer={"is_auxiliary": True},
                 )  # (..., n_targets, n_reg): targets are the batch, regulators the event
                 z_joint = (joint.squeeze(-3) if joint.dim() == 4 else joint).transpose(-1, -2)
-            with pyro.plate("regulators", n_reg, dim=-2):
+            with pyro.plate("regulators", n_reg, dim=-2, device=device):
                 lam = pyro.sample("lam", dist.LogNormal(self.lam_loc, _positive(self.lam_raw)))
                 if self.kind == "conjugate":
                     g = tau * regularized_scale(lam, tau, c2)  # (n_reg, n_targets)

@@ -284,9 +284,9 @@ def grn_model(inputs: ModelInputs, prior: PriorSpec, subsample_size: int | None 
     Sites: ``tau``, ``c2``, ``sigma`` (targets), ``b`` (conditions x targets), ``lam`` and
     ``z`` (regulators x targets), deterministic ``W``, observed ``x``.
     """
-    n_reg, n_tgt = inputs.n_regulators, inputs.n_targets
+    n_reg, n_tgt, device = inputs.n_regulators, inputs.n_targets, inputs.x.device
     half_df = 0.5 * prior.slab_df
-    targets = pyro.plate("targets", n_tgt, dim=-1)
+    targets = pyro.plate("targets", n_tgt, dim=-1, device=device)
     with targets:
         tau = pyro.sample("tau", dist.HalfCauchy(inputs.tau0))  # (n_targets,)
         c2 = pyro.sample(
@@ -302,15 +302,18 @@ def grn_model(inputs: ModelInputs, prior: PriorSpec, subsample_size: int | None 
             one = inputs.tau0.new_tensor(1.0)
             gain = pyro.sample("gain", dist.LogNormal(one * math.log(4.0), one))
             bias = pyro.sample("bias", dist.Normal(0.0 * one, 2.0 * one))
-        with pyro.plate("conditions", inputs.n_conditions, dim=-2):
+        with pyro.plate("conditions", inputs.n_conditions, dim=-2, device=device):
             b = pyro.sample("b", dist.Normal(0.0, inputs.tau0.new_tensor(prior.intercept_scale)))
-        with pyro.plate("regulators", n_reg, dim=-2):
+        with pyro.plate("regulators", n_reg, dim=-2, device=device):
             lam = pyro.sample("lam", dist.HalfCauchy(inputs.local_scale))  # (n_reg, n_targets)
             z = pyro.sample("z", dist.Normal(0.0, torch.ones_like(inputs.local_scale)))
             w = pyro.deterministic(  # (n_regulators, n_targets)
                 "W", horseshoe_weights(z, lam, tau, c2, inputs.allowed)
             )
-    with pyro.plate("samples", inputs.n_samples, subsample_size=subsample_size, dim=-2) as idx:
+    samples = pyro.plate(
+        "samples", inputs.n_samples, subsample_size=subsample_size, dim=-2, device=device
+    )
+    with samples as idx:
         x = inputs.x.index_select(0, idx)  # (batch, n_genes)
         regulators = x.index_select(1, inputs.regulator_index)  # (batch, n_regulators)
         drive = regulators @ w  # (batch, n_targets)

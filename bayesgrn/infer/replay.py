@@ -45,11 +45,11 @@ def replayed_traces(
     """
 
     def guide_draws() -> dict:
-        with pyro.plate(name, size, dim=-3):
+        with pyro.plate(name, size, dim=-3, device=guide_inputs.x.device):
             return guide(guide_inputs, prior)
 
     def model_draws() -> None:
-        with pyro.plate(name, size, dim=-3):
+        with pyro.plate(name, size, dim=-3, device=model_inputs.x.device):
             grn_model(model_inputs, prior, None)
 
     guide_trace = poutine.trace(guide_draws).get_trace()

@@ -352,7 +352,7 @@ def draw_weights(
     kept: dict[str, list[np.ndarray]] = {k: [] for k in PER_DRAW_SITES.get(inputs.family, ())}
     budget = min(DRAW_BLOCK_BYTES, 100 * per_draw)  # and at most 100 draws a block
     for done, size in chunks(num_draws, budget, per_draw):
-        with pyro.plate("draws", size, dim=-3):
+        with pyro.plate("draws", size, dim=-3, device=inputs.x.device):
             latent = guide(inputs, spec.prior)
         w = horseshoe_weights(
             latent["z"], latent["lam"], latent["tau"], latent["c2"], inputs.allowed
