@@ -17,6 +17,7 @@ proportion of false discoveries -- is at most the level ``q``.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 
 def edge_probability(draws: np.ndarray, threshold: float) -> np.ndarray:
@@ -41,6 +42,27 @@ def credible_interval(draws: np.ndarray, ci_prob: float) -> tuple[np.ndarray, np
     alpha = 0.5 * (1.0 - ci_prob)
     lower, upper = np.quantile(draws, [alpha, 1.0 - alpha], axis=0)
     return lower, upper
+
+
+def name_ranks(names: np.ndarray) -> np.ndarray:
+    """Return each name's rank in sorted (code-point) order; equal names share a rank."""
+    codes, _ = pd.factorize(np.asarray(names, dtype=object).reshape(-1), sort=True)
+    return codes
+
+
+def edge_order(
+    p_edge: np.ndarray,
+    abs_mean: np.ndarray,
+    regulator_rank: np.ndarray,
+    target_rank: np.ndarray,
+) -> np.ndarray:
+    """Return the indices that rank edges by ``p_edge``, then ``|mean|``, both descending.
+
+    Exact ties are broken by regulator then target name (their :func:`name_ranks`), so the
+    order never depends on the table's layout. One ``np.lexsort`` over numeric keys: the
+    ranking of tens of millions of edges compares no strings.
+    """
+    return np.lexsort((target_rank, regulator_rank, -np.asarray(abs_mean), -np.asarray(p_edge)))
 
 
 def bayesian_fdr_selection(lfdr: np.ndarray, fdr: float) -> np.ndarray:

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score, roc_auc_score
 
+from bayesgrn import decision
 from bayesgrn.data import BayesGRNInputError
 from bayesgrn.io import edge_endpoints, read_small_table
 
@@ -24,25 +25,28 @@ if TYPE_CHECKING:
 def ranked_scores(edges: pd.DataFrame) -> pd.DataFrame:
     """``regulator, target, score`` with ``score`` decreasing down the ranking.
 
-    Posterior edge tables rank by ``p_edge`` then ``|mean|``; other tables need a
-    ``score`` or ``importance`` column (larger = more confident).
+    Posterior edge tables rank by ``p_edge`` then ``|mean|`` (:func:`decision.edge_order`);
+    other tables need a ``score`` or ``importance`` column (larger = more confident).
     """
+    regulator = edges["regulator"].astype(str).to_numpy(dtype=object)
+    target = edges["target"].astype(str).to_numpy(dtype=object)
     if {"p_edge", "mean"} <= set(edges.columns):
-        ordered = edges.assign(_abs=edges["mean"].abs()).sort_values(
-            ["p_edge", "_abs", "regulator", "target"],
-            ascending=[False, False, True, True],
-            kind="stable",
+        order = decision.edge_order(
+            edges["p_edge"].to_numpy(dtype=np.float64),
+            np.abs(edges["mean"].to_numpy(dtype=np.float64)),
+            decision.name_ranks(regulator),
+            decision.name_ranks(target),
         )
     else:
         column = next((c for c in ("score", "importance") if c in edges.columns), None)
         if column is None:
             raise ValueError("edge table needs p_edge+mean, score or importance columns to rank")
-        ordered = edges.sort_values(column, ascending=False, kind="stable")
-    n = len(ordered)
+        order = np.argsort(-edges[column].to_numpy(dtype=np.float64), kind="stable")
+    n = len(order)
     return pd.DataFrame(
         {
-            "regulator": ordered["regulator"].astype(str).to_numpy(),
-            "target": ordered["target"].astype(str).to_numpy(),
+            "regulator": regulator[order],
+            "target": target[order],
             "score": np.arange(n, 0, -1, dtype=np.float64),
         }
     )
@@ -137,16 +141,31 @@ def evaluate(
     edges = prediction.edges() if hasattr(prediction, "edges") else prediction
     ranked = ranked_scores(edges)
     truth = read_gold_standard(gold)
-    # a gold standard that lists negatives (DREAM lists every pair) defines the universe
-    if (truth["label"] == 0).any():
-        universe = truth
-    else:
-        pairs = ranked[["regulator", "target"]].assign(label=0)
-        universe = pd.concat([truth, pairs]).drop_duplicates(["regulator", "target"], keep="first")
-    universe = universe[universe["regulator"] != universe["target"]]
-    merged = universe.merge(ranked, on=["regulator", "target"], how="left")
-    labels = merged["label"].to_numpy()
-    scores = merged["score"].fillna(0.0).to_numpy()
+    # pairs as integer keys (one code per name), so scoring millions of pairs joins no strings
+    names = np.concatenate(
+        [truth["regulator"], truth["target"], ranked["regulator"], ranked["target"]]
+    ).astype(object)
+    codes, uniques = pd.factorize(names)
+    n_truth, n_ranked, width = len(truth), len(ranked), max(len(uniques), 1)
+    truth_reg, truth_tgt = codes[:n_truth], codes[n_truth : 2 * n_truth]
+    ranked_reg = codes[2 * n_truth : 2 * n_truth + n_ranked]
+    ranked_tgt = codes[2 * n_truth + n_ranked :]
+    truth_key = truth_reg.astype(np.int64) * width + truth_tgt
+    ranked_key = ranked_reg.astype(np.int64) * width + ranked_tgt
+    labels = truth["label"].to_numpy(dtype=np.int64)
+    # a gold standard that lists negatives (DREAM lists every pair) defines the universe;
+    # otherwise it is every pair of either table, the gold standard's label first
+    if not (labels == 0).any():
+        every = np.concatenate([truth_key, ranked_key])
+        first = ~pd.Series(every).duplicated(keep="first").to_numpy()
+        labels = np.concatenate([labels, np.zeros(n_ranked, dtype=np.int64)])[first]
+        truth_key = every[first]
+    keep = truth_key // width != truth_key % width  # self-pairs are not scored
+    universe_key, labels = truth_key[keep], labels[keep]
+    # each pair's score is its first (best) place in the ranking; unranked pairs score 0
+    best = ~pd.Series(ranked_key).duplicated(keep="first").to_numpy()
+    place = pd.Index(ranked_key[best]).get_indexer(universe_key)
+    scores = np.where(place >= 0, ranked["score"].to_numpy()[best][place], 0.0)
     if labels.min() == labels.max():
         raise ValueError("gold standard must contain both true and false edges among scored pairs")
     order = np.argsort(-scores, kind="stable")

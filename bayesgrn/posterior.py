@@ -161,24 +161,25 @@ class Posterior:
         """
         stats = self._stats(ci_prob, scale)
         r_idx, t_idx = np.nonzero(self.allowed)
+        order = decision.edge_order(
+            stats["p_edge"][r_idx, t_idx],
+            np.abs(stats["mean"][r_idx, t_idx]),
+            decision.name_ranks(self.regulators)[r_idx],
+            decision.name_ranks(self.targets)[t_idx],
+        )
+        r_idx, t_idx = r_idx[order], t_idx[order]
+        regulator = np.asarray(self.regulators, dtype=object)[r_idx]
         frame = pd.DataFrame(
             {
-                "regulator": np.asarray(self.regulators, dtype=object)[r_idx],
+                "regulator": regulator,
                 "target": np.asarray(self.targets, dtype=object)[t_idx],
                 **{k: v[r_idx, t_idx].astype(np.float64) for k, v in stats.items()},
             }
         )
         frame["lfdr"] = 1.0 - frame["p_edge"]
-        frame["TF"] = frame["regulator"]
+        frame["TF"] = regulator
         frame["importance"] = frame["p_edge"]
-        frame = frame.assign(_abs=frame["mean"].abs())
-        # names break exact ties, so the order never depends on the table's layout
-        frame = frame.sort_values(
-            ["p_edge", "_abs", "regulator", "target"],
-            ascending=[False, False, True, True],
-            kind="stable",
-        )
-        return frame.drop(columns="_abs").reset_index(drop=True)
+        return frame
 
     def select(
         self, fdr: float = 0.05, ci_prob: float = 0.9, scale: str = "standardized"

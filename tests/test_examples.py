@@ -73,3 +73,13 @@ def test_example_runs(name, capsys):
         pytest.skip("DREAM4 data not found")
     _load(path).main(TINY_ARGS[name])
     assert capsys.readouterr().out.strip()
+
+
+def test_scale_benchmark_reports_a_case_over_its_limit(capsys):
+    """A case that outlasts --case-limit is reported as stopped and the table goes on."""
+    scale = _load(EXAMPLES / "benchmarks" / "scale.py")
+    args = ["--cases", "custom", "--custom", "40", "12", "4", "20", "--grnboost-targets", "-1"]
+    scale.main([*args, "--case-limit", "0.01"])
+    out = capsys.readouterr().out
+    assert "(stopped)" in out and "40x12x4" in out
+    assert "bayesgrn SVI" not in out
