@@ -70,12 +70,14 @@ def prior_network(n_genes: int, n_obs: int, rng: np.random.Generator) -> np.ndar
     raise RuntimeError("no stable prior draw in 1000 tries")
 
 
-def simulate_prior(n_genes: int, n_obs: int, seed: int) -> tuple[bg.ExpressionData, np.ndarray]:
+def simulate_prior(
+    n_genes: int, n_obs: int, seed: int, knockouts: bool = True
+) -> tuple[bg.ExpressionData, np.ndarray]:
     rng = np.random.default_rng(seed)
     w = prior_network(n_genes, n_obs, rng)
     sigma = np.maximum(np.abs(rng.standard_normal(n_genes)), 0.2)
     intercept = 3.0 + rng.standard_normal(n_genes)
-    knocked = [None] * n_obs + list(range(n_genes))
+    knocked = [None] * n_obs + (list(range(n_genes)) if knockouts else [])
     noise = rng.standard_normal((len(knocked), n_genes)) * sigma
     x = steady_states(w, intercept, noise, knocked)
     perturbed = np.zeros_like(x, dtype=bool)
@@ -87,7 +89,7 @@ def simulate_prior(n_genes: int, n_obs: int, seed: int) -> tuple[bg.ExpressionDa
 
 
 def simulate_standardized(
-    n_genes: int, n_obs: int, seed: int
+    n_genes: int, n_obs: int, seed: int, knockouts: bool = True
 ) -> tuple[bg.ExpressionData, np.ndarray]:
     """Draw ``W`` from the prior *on the model's standardised scale* and simulate to match.
 
@@ -102,7 +104,7 @@ def simulate_standardized(
     """
     rng = np.random.default_rng(seed)
     for _ in range(1000):
-        w = prior_network(n_genes, n_obs + n_genes - 1, rng)
+        w = prior_network(n_genes, n_obs + (n_genes - 1 if knockouts else 0), rng)
         a = np.linalg.inv(np.eye(n_genes) - w)
         noise_var = np.linalg.solve((a * a).T, np.ones(n_genes))
         if (noise_var >= 0.05).all():
@@ -110,7 +112,7 @@ def simulate_standardized(
     else:
         raise RuntimeError("no prior draw with positive noise variances in 1000 tries")
     intercept = 3.0 * (np.eye(n_genes) - w).sum(axis=0)  # E[x] = intercept A = 3
-    knocked = [None] * n_obs + list(range(n_genes))
+    knocked = [None] * n_obs + (list(range(n_genes)) if knockouts else [])
     noise = rng.standard_normal((len(knocked), n_genes)) * np.sqrt(noise_var)
     x = steady_states(w, intercept, noise, knocked)
     perturbed = np.zeros_like(x, dtype=bool)
@@ -120,8 +122,10 @@ def simulate_standardized(
     return bg.ExpressionData.from_array(x, perturbed=perturbed), w
 
 
-def simulate_offmodel(n_genes: int, n_obs: int, seed: int) -> tuple[bg.ExpressionData, np.ndarray]:
-    sim = bg.simulate(n_genes, n_obs, knockouts="all", seed=seed)
+def simulate_offmodel(
+    n_genes: int, n_obs: int, seed: int, knockouts: bool = True
+) -> tuple[bg.ExpressionData, np.ndarray]:
+    sim = bg.simulate(n_genes, n_obs, knockouts="all" if knockouts else 0, seed=seed)
     return sim.data, sim.weights.to_numpy()
 
 
@@ -171,8 +175,8 @@ def run_simulator(name: str, args: argparse.Namespace) -> None:
     results = []
     start = time.perf_counter()
     for k in range(args.datasets):
-        data, w = SIMULATORS[name](args.genes, args.samples, args.seed + k)
-        post = bg.fit(data, seed=k, num_steps=args.steps, psis_draws=0)
+        data, w = SIMULATORS[name](args.genes, args.samples, args.seed + k, args.knockouts)
+        post = bg.fit(data, model=args.model, seed=k, num_steps=args.steps, psis_draws=0)
         results.append(assess(post, data, w))
     seconds = time.perf_counter() - start
     p = np.concatenate([r["p_edge"] for r in results])
@@ -180,8 +184,9 @@ def run_simulator(name: str, args: argparse.Namespace) -> None:
     reliability = reliability_table(p, truth)
     err = reliability.attrs["ece"]
     print(
-        f"\n== {name}: {args.datasets} data sets, {args.genes} genes, {args.samples} "
-        f"observational samples + 1 knockout per gene, {seconds:.0f} s =="
+        f"\n== {name}, {args.model}: {args.datasets} data sets, {args.genes} genes, "
+        f"{args.samples} observational samples{' + 1 knockout per gene' * args.knockouts}, "
+        f"{seconds:.0f} s =="
     )
     cover = "  ".join(
         f"{int(lv * 100)}%: {np.mean([r[f'cover{int(lv * 100)}'] for r in results]):.3f}"
@@ -213,12 +218,13 @@ def run_nuts(args: argparse.Namespace) -> None:
         f"{'svi s':>7} {'nuts s':>7}"
     )
     for k in range(args.nuts):
-        data, _ = simulate_prior(args.genes, args.samples, args.seed + 1000 + k)
+        data, _ = simulate_prior(args.genes, args.samples, args.seed + 1000 + k, args.knockouts)
         t0 = time.perf_counter()
-        svi = bg.fit(data, seed=k, num_steps=args.steps, psis_draws=0)
+        svi = bg.fit(data, model=args.model, seed=k, num_steps=args.steps, psis_draws=0)
         t1 = time.perf_counter()
         nuts = bg.fit(
             data,
+            model=args.model,
             method="nuts",
             seed=k,
             num_samples=args.nuts_samples,
@@ -247,6 +253,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--nuts", type=int, default=0, help="data sets for SVI vs NUTS")
     parser.add_argument("--nuts-samples", type=int, default=500)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--model", default="horseshoe", help="bundled spec name or TOML path")
+    parser.add_argument(
+        "--no-knockouts",
+        dest="knockouts",
+        action="store_false",
+        help="observational samples only (default: plus one knockout per gene)",
+    )
     args = parser.parse_args(argv)
     for name in args.simulators:
         run_simulator(name, args)
