@@ -81,5 +81,6 @@ def test_scale_benchmark_reports_a_case_over_its_limit(capsys):
     args = ["--cases", "custom", "--custom", "40", "12", "4", "20", "--grnboost-targets", "-1"]
     scale.main([*args, "--case-limit", "0.01"])
     out = capsys.readouterr().out
-    assert "(stopped)" in out and "40x12x4" in out
+    assert "(stopped)" in out
+    assert "40x12x4" in out
     assert "bayesgrn SVI" not in out
