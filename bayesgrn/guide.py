@@ -62,6 +62,30 @@ def _inv_positive(value: float) -> float:
     return math.log(math.expm1(max(value - _MIN_SCALE, 1e-6)))
 
 
+#: spectral radius allowed to the random part of the initial draws of ``W_RR`` when the
+#: likelihood carries ``log|det(I - W_RR)|`` (see :func:`_jacobian_safe_scale`)
+JACOBIAN_INIT_RADIUS = 0.2
+
+
+def _jacobian_safe_scale(g0: torch.Tensor, v0: torch.Tensor, n_regulators: int) -> torch.Tensor:
+    r"""Return the conjugate guide's initial prior scale, keeping ``det(I - W_RR)`` tame.
+
+    At the start the conjugate guide draws every weight as
+    :math:`W \sim \mathcal N(0, s^2)`, :math:`s^2 = g_0^2 v_0 / (g_0^2 + v_0)`, independently;
+    by the circular law the spectral radius of such an :math:`R \times R` matrix is about
+    :math:`s\sqrt R`. Close to 1, the Jacobian term :math:`\log|\det(I - W_{RR})|` and its
+    gradient :math:`-(I - W_{RR})^{-\top}` are dominated by noise, and the fit never
+    recovers the orientation information that term carries (measured on DREAM4 with
+    knockouts: AUPR 0.41 with :math:`g_0 = 0.1`, :math:`s\sqrt R \approx 0.6`, against 0.54
+    with the radius kept at 0.2). This returns the largest :math:`g_0` up to the spec's
+    ``init_weight_scale`` with :math:`s\sqrt R \le` :data:`JACOBIAN_INIT_RADIUS`. Small
+    problems are barely affected (10 genes: :math:`g_0` 0.1 → 0.093).
+    """
+    s2 = (JACOBIAN_INIT_RADIUS**2 / max(n_regulators, 1)) * torch.ones_like(v0)
+    bounded = torch.sqrt(s2 * v0 / (v0 - s2).clamp(min=1e-12))
+    return torch.where(v0 > s2, torch.minimum(g0, bounded), g0)
+
+
 class HorseshoeGuide(nn.Module):
     """Guide for :func:`~bayesgrn.model.grn_model` (see the module docstring).
 
@@ -102,13 +126,16 @@ class HorseshoeGuide(nn.Module):
         # start every weight "free" (prior sd tau0*lam ~ init_weight_scale, larger than the
         # likelihood factor's sd) so the data move W from step one; shrinkage then acts
         # on the null weights. This avoids the vanishing gradients of a start at the prior.
-        lam0 = torch.log(spec.init_weight_scale / inputs.tau0).expand(n_reg, n_tgt)
-        self.lam_loc = nn.Parameter(lam0.clone())
-        self.lam_raw = param((n_reg, n_tgt), s0)
-        self.w_loc = param((n_reg, n_tgt), 0.0)
         # conjugate: log-variance of the likelihood factor; normal: raw sd of z
         n_obs = inputs.active.sum(0).clamp(min=1).to(like.dtype)  # (n_targets,)
         log_v0 = (-n_obs.log()).expand(n_reg, n_tgt)
+        g0 = torch.full_like(inputs.tau0, spec.init_weight_scale)  # (n_targets,)
+        if self.kind == "conjugate" and inputs.jacobian_targets is not None:
+            g0 = _jacobian_safe_scale(g0, 1.0 / n_obs, n_reg)
+        lam0 = torch.log(g0 / inputs.tau0).expand(n_reg, n_tgt)
+        self.lam_loc = nn.Parameter(lam0.clone())
+        self.lam_raw = param((n_reg, n_tgt), s0)
+        self.w_loc = param((n_reg, n_tgt), 0.0)
         self.w_raw = (
             nn.Parameter(log_v0.clone()) if self.kind == "conjugate" else param((n_reg, n_tgt), s0)
         )

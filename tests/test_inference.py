@@ -108,3 +108,30 @@ def test_lowrank_guide_fits(tiny_sim):
     assert (post.w_draws[:, ~post.allowed] == 0).all()
     assert np.isfinite(post.diagnostics["pareto_k"])  # the auxiliary joint site is counted
     assert post.spec["guide"]["kind"] == "lowrank"
+
+
+def test_conjugate_start_keeps_the_jacobian_well_conditioned():
+    """The conjugate guide's first W_RR draws have spectral radius <= JACOBIAN_INIT_RADIUS."""
+    from bayesgrn.guide import JACOBIAN_INIT_RADIUS, HorseshoeGuide
+    from bayesgrn.inputs import build_inputs
+
+    sim = bg.simulate(40, 60, knockouts="all", seed=2)
+    spec = bg.load_spec("horseshoe_conjugate")
+    inputs = build_inputs(sim.data, spec, torch.device("cpu"), torch.float32)
+    assert inputs.jacobian_targets is not None
+    guide = HorseshoeGuide(inputs, spec.prior, spec.guide)
+    g0 = (guide.lam_loc.exp() * inputs.tau0)[0]  # tau * lam at the start, per target
+    v0 = guide.w_raw.exp()[0]
+    sd = torch.sqrt(g0**2 * v0 / (g0**2 + v0))
+    radius = sd * inputs.n_regulators**0.5
+    assert (radius <= JACOBIAN_INIT_RADIUS * 1.001).all()
+    assert (g0 <= spec.guide.init_weight_scale * 1.001).all()
+    # a draw of the whole W_RR at that scale is far from singular
+    gen = torch.Generator().manual_seed(0)
+    w = torch.randn(40, 40, generator=gen) * sd.max()
+    assert torch.linalg.eigvals(w).abs().max() < 0.5
+    # without the Jacobian term the spec's scale is used unchanged
+    obs = build_inputs(bg.simulate(40, 60, seed=2).data, spec, torch.device("cpu"), torch.float32)
+    free = HorseshoeGuide(obs, spec.prior, spec.guide)
+    g_free = free.lam_loc.exp()[0] * obs.tau0
+    torch.testing.assert_close(g_free, torch.full_like(g_free, spec.guide.init_weight_scale))
