@@ -147,4 +147,3 @@ class CountScale:
         log_sf = self.log_size_factors(data)
         logged = np.log1p(data.values / np.exp(log_sf)[:, None])
         return (logged - self.centre) / self.scale
-

@@ -142,8 +142,7 @@ def plan_memory(
         num_draws=num_draws,
         itemsize=s,
         device_type=device_type,
-        data=n_samples * n_genes * (s + 1)
-        + (n_samples * n_tgt * 8 if counts else 0),
+        data=n_samples * n_genes * (s + 1) + (n_samples * n_tgt * 8 if counts else 0),
         parameters=6 * rg * s,
         optimizer=12 * rg * s,
         activations=activations,
