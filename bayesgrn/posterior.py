@@ -28,6 +28,48 @@ FORMAT_VERSION = 1
 SCALES = ("standardized", "data")
 
 
+def _summary_device(fit_device: str) -> Any:
+    """Return the CUDA device of a GPU fit to summarise its draws on, else ``None``."""
+    if not str(fit_device).startswith("cuda"):
+        return None
+    import torch
+
+    return torch.device(fit_device) if torch.cuda.is_available() else None
+
+
+def _block_stats_torch(
+    raw: np.ndarray, block: np.ndarray, threshold: float, ci_prob: float, device: Any
+) -> dict[str, np.ndarray]:
+    """Compute the per-edge summaries of :meth:`Posterior._compute_stats` for one block.
+
+    The same definitions as :mod:`bayesgrn.decision` (numpy's default linear-interpolation
+    quantiles, ``ddof=1`` sd), computed on ``device``: after a GPU fit, summarising
+    hundreds of millions of draws on the host would cost minutes.
+    """
+    import torch
+
+    if not 0.0 < ci_prob < 1.0:
+        raise ValueError(f"ci_prob must lie strictly between 0 and 1, got {ci_prob}")
+    # the draws are read-only: hand torch a writable copy of the block
+    w = torch.from_numpy(np.array(raw, dtype=np.float32, order="C")).to(device)
+    x = torch.from_numpy(np.array(block, dtype=np.float32, order="C")).to(device).double()
+    n = x.shape[0]
+    ordered = torch.sort(x, dim=0).values
+    out: dict[str, torch.Tensor] = {}
+    alpha = 0.5 * (1.0 - ci_prob)
+    for name, q in (("ci_lower", alpha), ("ci_upper", 1.0 - alpha)):
+        h = (n - 1) * q
+        k = min(int(np.floor(h)), n - 1)
+        above = ordered[min(k + 1, n - 1)]
+        out[name] = ordered[k] + (h - k) * (above - ordered[k])
+    out["mean"] = x.mean(dim=0)
+    out["sd"] = x.std(dim=0, correction=1) if n > 1 else torch.full_like(x[0], float("nan"))
+    out["p_edge"] = (w.abs() > threshold).double().mean(dim=0)
+    out["p_positive"] = (w > 0).double().mean(dim=0)
+    out["lfsr"] = torch.minimum((w >= 0).double().mean(dim=0), (w <= 0).double().mean(dim=0))
+    return {name: value.cpu().numpy() for name, value in out.items()}
+
+
 @dataclass(frozen=True, eq=False)
 class Posterior:
     """Posterior over a signed, directed network.
@@ -136,10 +178,17 @@ class Posterior:
         width = max(1, SUMMARY_BLOCK_BYTES // max(1, 8 * n_draws * n_reg))
         names = ("mean", "sd", "ci_lower", "ci_upper", "p_edge", "p_positive", "lfsr")
         out = {k: np.empty((n_reg, n_tgt), dtype=np.float64) for k in names}
+        device = _summary_device(self.device)
         for lo in range(0, n_tgt, width):
             cols = slice(lo, min(lo + width, n_tgt))
             raw = self.w_draws[:, :, cols]
             block = raw * (factor if np.isscalar(factor) else factor[:, cols])
+            if device is not None:  # a GPU fit: summarise on the GPU, block by block
+                for name, value in _block_stats_torch(
+                    raw, block, self.edge_threshold, ci_prob, device
+                ).items():
+                    out[name][:, cols] = value
+                continue
             out["ci_lower"][:, cols], out["ci_upper"][:, cols] = decision.credible_interval(
                 block, ci_prob
             )

@@ -87,3 +87,55 @@ def test_nuts(device):
                   warmup_steps=20)  # fmt: skip
     _check(post, device)
     assert post.n_draws == 20
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("ci_prob", [0.5, 0.9, 0.95])
+def test_torch_summaries_equal_the_numpy_ones(device, ci_prob):
+    """After a GPU fit the per-edge summaries run in torch on the GPU; same numbers."""
+    from bayesgrn import decision
+    from bayesgrn.posterior import _block_stats_torch
+
+    rng = np.random.default_rng(0)
+    raw = rng.standard_normal((200, 7, 5))  # interpolated quantiles.astype(np.float32) * 0.2
+    raw[:, 0, 0] = 0.0  # a forbidden edge: every draw is zero
+    factor = rng.uniform(0.5, 2.0, size=(7, 5)).astype(np.float32)
+    block = raw * factor
+    got = _block_stats_torch(raw, block, 0.1, ci_prob, torch.device(device))
+    lower, upper = decision.credible_interval(block, ci_prob)
+    want = {
+        "ci_lower": lower,
+        "ci_upper": upper,
+        "mean": block.mean(axis=0, dtype=np.float64),
+        "sd": block.std(axis=0, ddof=1, dtype=np.float64),
+        "p_edge": decision.edge_probability(raw, 0.1),
+        "p_positive": decision.sign_probability(raw),
+        "lfsr": decision.local_false_sign_rate(raw),
+    }
+    assert set(got) == set(want)
+    for name, value in want.items():
+        np.testing.assert_allclose(got[name], value, rtol=1e-6, atol=1e-7, err_msg=name)
+    assert got["ci_lower"][0, 0] == got["ci_upper"][0, 0] == got["mean"][0, 0] == 0.0
+
+
+def test_posterior_uses_the_torch_summaries_after_a_gpu_fit(ko_sim, monkeypatch):
+    """The wiring: a posterior whose fit device has CUDA summarises in torch, same table."""
+    import bayesgrn.posterior as posterior_module
+
+    post = bg.fit(ko_sim.data, seed=0, num_steps=STEPS, svi={"num_draws": 60}, psis_draws=0)
+    numpy_table = post.edges(ci_prob=0.8, scale="data")
+    calls = []
+
+    def pretend_gpu(device):
+        calls.append(device)
+        return torch.device("cpu")
+
+    monkeypatch.setattr(posterior_module, "_summary_device", pretend_gpu)
+    post.__dict__.pop("_stats_cache", None)
+    torch_table = post.edges(ci_prob=0.8, scale="data")
+    assert calls
+    assert list(torch_table["regulator"]) == list(numpy_table["regulator"])
+    numeric = ["mean", "sd", "ci_lower", "ci_upper", "p_edge", "p_positive", "lfsr"]
+    np.testing.assert_allclose(
+        torch_table[numeric].to_numpy(), numpy_table[numeric].to_numpy(), rtol=1e-6, atol=1e-7
+    )
