@@ -81,7 +81,7 @@ def _jacobian_safe_scale(g0: torch.Tensor, v0: torch.Tensor, n_regulators: int) 
     ``init_weight_scale`` with :math:`s\sqrt R \le` :data:`JACOBIAN_INIT_RADIUS`. Small
     problems are barely affected (10 genes: :math:`g_0` 0.1 → 0.093).
     """
-    s2 = (JACOBIAN_INIT_RADIUS**2 / max(n_regulators, 1)) * torch.ones_like(v0)
+    s2 = JACOBIAN_INIT_RADIUS**2 / max(n_regulators, 1)
     bounded = torch.sqrt(s2 * v0 / (v0 - s2).clamp(min=1e-12))
     return torch.where(v0 > s2, torch.minimum(g0, bounded), g0)
 
@@ -123,12 +123,12 @@ class HorseshoeGuide(nn.Module):
             self.bias_raw = param((n_tgt,), s0)
         self.b_loc = param((n_cond, n_tgt), 0.0)
         self.b_raw = param((n_cond, n_tgt), s0)
-        # start every weight "free" (prior sd tau0*lam ~ init_weight_scale, larger than the
-        # likelihood factor's sd) so the data move W from step one; shrinkage then acts
-        # on the null weights. This avoids the vanishing gradients of a start at the prior.
         # conjugate: log-variance of the likelihood factor; normal: raw sd of z
         n_obs = inputs.active.sum(0).clamp(min=1).to(like.dtype)  # (n_targets,)
         log_v0 = (-n_obs.log()).expand(n_reg, n_tgt)
+        # start every weight "free" (prior sd tau0*lam ~ init_weight_scale, larger than the
+        # likelihood factor's sd) so the data move W from step one; shrinkage then acts
+        # on the null weights. This avoids the vanishing gradients of a start at the prior.
         g0 = torch.full_like(inputs.tau0, spec.init_weight_scale)  # (n_targets,)
         if self.kind == "conjugate" and inputs.jacobian_targets is not None:
             g0 = _jacobian_safe_scale(g0, 1.0 / n_obs, n_reg)
