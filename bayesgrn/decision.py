@@ -35,12 +35,17 @@ def local_false_sign_rate(draws: np.ndarray) -> np.ndarray:
     return np.minimum((draws >= 0).mean(axis=0), (draws <= 0).mean(axis=0))
 
 
-def credible_interval(draws: np.ndarray, ci_prob: float) -> tuple[np.ndarray, np.ndarray]:
-    """Equal-tailed ``ci_prob`` interval per entry (quantiles ``(1 ± ci_prob)/2``)."""
+def interval_levels(ci_prob: float) -> tuple[float, float]:
+    """Quantile levels ``(1 - ci_prob)/2`` and ``(1 + ci_prob)/2`` of the equal-tailed interval."""
     if not 0.0 < ci_prob < 1.0:
         raise ValueError(f"ci_prob must lie strictly between 0 and 1, got {ci_prob}")
     alpha = 0.5 * (1.0 - ci_prob)
-    lower, upper = np.quantile(draws, [alpha, 1.0 - alpha], axis=0)
+    return alpha, 1.0 - alpha
+
+
+def credible_interval(draws: np.ndarray, ci_prob: float) -> tuple[np.ndarray, np.ndarray]:
+    """Equal-tailed ``ci_prob`` interval per entry (quantiles ``(1 ± ci_prob)/2``)."""
+    lower, upper = np.quantile(draws, list(interval_levels(ci_prob)), axis=0)
     return lower, upper
 
 

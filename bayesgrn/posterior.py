@@ -48,16 +48,14 @@ def _block_stats_torch(
     """
     import torch
 
-    if not 0.0 < ci_prob < 1.0:
-        raise ValueError(f"ci_prob must lie strictly between 0 and 1, got {ci_prob}")
+    levels = decision.interval_levels(ci_prob)
     # the draws are read-only: hand torch a writable copy of the block
     w = torch.from_numpy(np.array(raw, dtype=np.float32, order="C")).to(device)
     x = torch.from_numpy(np.array(block, dtype=np.float32, order="C")).to(device).double()
     n = x.shape[0]
     ordered = torch.sort(x, dim=0).values
     out: dict[str, torch.Tensor] = {}
-    alpha = 0.5 * (1.0 - ci_prob)
-    for name, q in (("ci_lower", alpha), ("ci_upper", 1.0 - alpha)):
+    for name, q in zip(("ci_lower", "ci_upper"), levels, strict=True):
         h = (n - 1) * q
         k = min(int(np.floor(h)), n - 1)
         above = ordered[min(k + 1, n - 1)]
