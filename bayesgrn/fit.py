@@ -217,6 +217,7 @@ def fit(
         jacobian=use_jacobian(spec, clamped_regulators(data, spec.interventions == "cut")),
         per_sample_jacobian=spec.family == "sigmoid",
         counts=spec.family == "negbinomial",
+        conditional=spec.guide.kind == "conditional",
     )
     check_memory(plan, torch_device, None if max_memory is None else parse_bytes(max_memory))
     target_names = _resolve_targets(data, targets)

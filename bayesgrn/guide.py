@@ -34,6 +34,15 @@ factors for the intercepts :math:`b_{kj}`. They differ in the weight factor:
     of one target's regulators (collinear regulators), not those across targets. Measured
     on 10 off-model 10-gene problems it did not improve calibration over mean-field
     (docs/calibration.md), so it is not the default.
+``"conditional"`` (each target's regression posterior given the scales)
+    The scales keep their log-normal factors; given them, each target's weights are drawn
+    from their exact Gaussian posterior under the target's linear regression on its
+    regulators (the Gibbs conditional of a Bayesian linear regression), times a learned
+    diagonal Gaussian factor :math:`\mathcal N(W_{rj}; m_{rj}, v_{rj})` that can carry what
+    that regression leaves out (the Jacobian term of the exact likelihood). It couples
+    every weight with its own scale *and* with the other weights of its target, at the
+    cost of one regulators x regulators Cholesky factor per target and step, from Gram
+    matrices computed once (Gaussian family only; see :meth:`HorseshoeGuide._conditional_z`).
 """
 
 from __future__ import annotations
@@ -139,6 +148,10 @@ class HorseshoeGuide(nn.Module):
         self.w_raw = (
             nn.Parameter(log_v0.clone()) if self.kind == "conjugate" else param((n_reg, n_tgt), s0)
         )
+        if self.kind == "conditional":
+            self._init_conditional(inputs)
+            # the learned factor N(W; m, v) starts flat (v = 10 against the data's 1/n_j)
+            self.w_raw = nn.Parameter(torch.full_like(self.w_loc, math.log(10.0)))
         if self.kind == "lowrank":
             # per target: z_{.j} ~ N(m_j, F_j F_j^T + diag(d_j)) with F_j of rank LOW_RANK;
             # small random factors break the symmetry between the columns of F_j
@@ -147,11 +160,73 @@ class HorseshoeGuide(nn.Module):
             factor = 0.01 * torch.randn(n_tgt, n_reg, rank, generator=gen, dtype=like.dtype)
             self.w_factor = nn.Parameter(factor.to(like.device))
 
+    def draw_bytes(self, inputs: ModelInputs) -> int:
+        """Working bytes per vectorised draw beyond the regulator x target tensors.
+
+        The ``"conditional"`` guide builds a regulators x regulators precision matrix, its
+        Cholesky factor and the distribution's ``scale_tril`` for every target in each draw.
+        """
+        if self.kind != "conditional":
+            return 0
+        return 4 * inputs.n_targets * inputs.n_regulators**2 * inputs.x.element_size()
+
+    def _init_conditional(self, inputs: ModelInputs) -> None:
+        """Store each target's sufficient statistics of its regression on the regulators."""
+        x = inputs.x
+        regs = x.index_select(1, inputs.regulator_index)  # (n_samples, n_reg)
+        y = x if inputs.target_index is None else x.index_select(1, inputs.target_index)
+        a = inputs.active.to(x.dtype)  # (n_samples, n_targets)
+        onehot = torch.nn.functional.one_hot(inputs.condition, inputs.n_conditions).to(x.dtype)
+        self.register_buffer(
+            "gram", torch.einsum("sr,st,sq->trq", regs, a, regs), persistent=False
+        )
+        self.register_buffer("xy", torch.einsum("sr,st->tr", regs, a * y), persistent=False)
+        self.register_buffer(
+            "xsum", torch.einsum("sk,st,sr->tkr", onehot, a, regs), persistent=False
+        )
+
+    def _conditional_z(
+        self,
+        inputs: ModelInputs,
+        tau: torch.Tensor,
+        c2: torch.Tensor,
+        sigma: torch.Tensor,
+        b: torch.Tensor,
+        lam: torch.Tensor,
+    ) -> dist.MultivariateNormal:
+        r"""``q(z_{.j} | scales)``: target ``j``'s Gaussian regression posterior in ``z``.
+
+        With :math:`g = \tau_j\tilde\lambda_{.j} A_{.j}`, Gram matrix :math:`G_j`, residual
+        cross-products :math:`c_j = X^\top(y_j - b_{k(\cdot)j})` over the target's active
+        samples and the learned factor :math:`\mathcal N(W; m, \operatorname{diag} v)`:
+
+        .. math::
+
+            P_j = I + \operatorname{diag}(g)\,(G_j/\sigma_j^2 + \operatorname{diag}(1/v))
+                \operatorname{diag}(g), \qquad
+            q(z_{.j}) = \mathcal N\big(P_j^{-1} g \circ (c_j/\sigma_j^2 + m/v),\; P_j^{-1}\big).
+        """
+        g = (tau * regularized_scale(lam, tau, c2) * inputs.allowed).transpose(-1, -2)
+        s2 = sigma.square()
+        s2 = (s2 if s2.dim() == 1 else s2.squeeze(-2)).unsqueeze(-1)  # (..., n_targets, 1)
+        cross = self.xy - torch.einsum("...kt,tkr->...tr", b, self.xsum)  # (..., T, R)
+        inv_v = torch.exp(-self.w_raw).T  # (T, R)
+        lin = g * (cross / s2 + self.w_loc.T * inv_v)
+        prec = self.gram / s2.unsqueeze(-1) + torch.diag_embed(inv_v)
+        eye = torch.eye(g.shape[-1], dtype=g.dtype, device=g.device)
+        precision = eye + g.unsqueeze(-1) * prec * g.unsqueeze(-2)
+        chol = torch.linalg.cholesky(precision)
+        mean = torch.cholesky_solve(lin.unsqueeze(-1), chol).squeeze(-1)
+        if g.dim() > 2:  # draws/particles: keep the plate's singleton regulators dim
+            mean, precision = mean.unsqueeze(-3), precision.unsqueeze(-4)
+        return dist.MultivariateNormal(mean, precision_matrix=precision)
+
     def forward(
         self, inputs: ModelInputs, prior: PriorSpec, subsample_size: int | None = None
     ) -> dict[str, torch.Tensor]:
         """Sample every latent site of the model; returns them by name."""
         n_reg, n_tgt, device = inputs.n_regulators, inputs.n_targets, inputs.x.device
+        regulators = pyro.plate("regulators", n_reg, dim=-2, device=device)
         with pyro.plate("targets", n_tgt, dim=-1, device=device):
             tau = pyro.sample("tau", dist.LogNormal(self.tau_loc, _positive(self.tau_raw)))
             c2 = pyro.sample("c2", dist.LogNormal(self.c2_loc, _positive(self.c2_raw)))
@@ -166,6 +241,15 @@ class HorseshoeGuide(nn.Module):
                 )
             with pyro.plate("conditions", inputs.n_conditions, dim=-2, device=device):
                 b = pyro.sample("b", dist.Normal(self.b_loc, _positive(self.b_raw)))
+            if self.kind == "conditional":
+                with regulators:
+                    lam = pyro.sample("lam", dist.LogNormal(self.lam_loc, _positive(self.lam_raw)))
+                joint = pyro.sample(
+                    "z_targets",
+                    self._conditional_z(inputs, tau, c2, sigma, b, lam),
+                    infer={"is_auxiliary": True},
+                )
+                z_joint = (joint.squeeze(-3) if joint.dim() == 4 else joint).transpose(-1, -2)
             if self.kind == "lowrank":
                 joint = pyro.sample(
                     "z_targets",
@@ -175,17 +259,18 @@ class HorseshoeGuide(nn.Module):
                     infer={"is_auxiliary": True},
                 )  # (..., n_targets, n_reg): targets are the batch, regulators the event
                 z_joint = (joint.squeeze(-3) if joint.dim() == 4 else joint).transpose(-1, -2)
-            with pyro.plate("regulators", n_reg, dim=-2, device=device):
-                lam = pyro.sample("lam", dist.LogNormal(self.lam_loc, _positive(self.lam_raw)))
+            with regulators:
+                if self.kind != "conditional":
+                    lam = pyro.sample("lam", dist.LogNormal(self.lam_loc, _positive(self.lam_raw)))
                 if self.kind == "conjugate":
                     g = tau * regularized_scale(lam, tau, c2)  # (n_reg, n_targets)
                     g2, v = g.square(), self.w_raw.exp()
                     z_loc = g * self.w_loc / (g2 + v)
                     z_scale = torch.sqrt(v / (g2 + v)).clamp(min=_MIN_SCALE)
-                elif self.kind == "lowrank":
+                elif self.kind in ("lowrank", "conditional"):
                     z = pyro.sample("z", dist.Delta(z_joint))  # density carried by z_targets
                 else:
                     z_loc, z_scale = self.w_loc, _positive(self.w_raw)
-                if self.kind != "lowrank":
+                if self.kind not in ("lowrank", "conditional"):
                     z = pyro.sample("z", dist.Normal(z_loc, z_scale))
         return {"tau": tau, "c2": c2, "sigma": sigma, "b": b, "lam": lam, "z": z, **nonlinear}

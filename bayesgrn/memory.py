@@ -15,6 +15,9 @@ parameters     :math:`6 R G s` (4 variational + mask/scale) device
 optimiser      :math:`12 R G s` (gradients, Adam moments,   device (+ host recovery copy)
                last-good copy)
 activations    :math:`k_W R G s + k_X b G s + 3 R^2 s`      device
+guide matrices :math:`(1 + k_C P) G R^2 s` (``"conditional"`` device
+               guide only: Gram matrices, and precision
+               and Cholesky factors per particle)
 draws          :math:`D R G \cdot 4` (+ one chunk of        host (summaries stream over
                working space for edge summaries)            target blocks)
 ============== ============================================ ===============================
@@ -41,6 +44,9 @@ from bayesgrn.errors import ResourceError
 K_WEIGHTS = 24
 #: per-step tensors of minibatch x gene shape (drive, mean, residual, log-density, grads)
 K_SAMPLES = 16
+#: per-step tensors of targets x regulators x regulators shape in the "conditional" guide
+#: (precision, its Cholesky factor and the distribution's scale_tril, with their gradients)
+K_CONDITIONAL = 8
 #: fraction of the free memory a plan may use (the rest is headroom for the allocator,
 #: the Python process and other users)
 HEADROOM = 0.85
@@ -114,6 +120,7 @@ def plan_memory(
     jacobian: bool = False,
     per_sample_jacobian: bool = False,
     counts: bool = False,
+    conditional: bool = False,
 ) -> MemoryPlan:
     """Plan the peak memory of an SVI fit of this shape (see the module docstring).
 
@@ -121,7 +128,9 @@ def plan_memory(
     sharded fit. ``per_sample_jacobian``: the Jacobian term of a nonlinear family, one
     regulators x regulators matrix per sample in the batch (with its LU and gradient).
     ``counts``: the count family, which also holds the raw counts of the targets in float64
-    on the device and evaluates its log-pmf in float64.
+    on the device and evaluates its log-pmf in float64. ``conditional``: the
+    ``"conditional"`` guide, which keeps each target's regulators x regulators Gram matrix
+    and builds a precision matrix and its Cholesky factor per target and particle.
     """
     s = torch.empty((), dtype=dtype).element_size()
     n_tgt = n_genes if n_targets is None else n_targets
@@ -134,6 +143,8 @@ def plan_memory(
         activations += num_particles * 3 * n_regulators**2 * s
         if per_sample_jacobian:
             activations += num_particles * 4 * batch * n_regulators**2 * s
+    gram = n_tgt * n_regulators**2 * s if conditional else 0
+    activations += num_particles * K_CONDITIONAL * gram
     return MemoryPlan(
         n_samples=n_samples,
         batch=batch,
@@ -142,7 +153,7 @@ def plan_memory(
         num_draws=num_draws,
         itemsize=s,
         device_type=device_type,
-        data=n_samples * n_genes * (s + 1) + (n_samples * n_tgt * 8 if counts else 0),
+        data=n_samples * n_genes * (s + 1) + (n_samples * n_tgt * 8 if counts else 0) + gram,
         parameters=6 * rg * s,
         optimizer=12 * rg * s,
         activations=activations,

@@ -100,6 +100,7 @@ def heldout_log_likelihood(
     held = scoring_inputs(train, heldout)
     n_reg, n_tgt, n_held = train.n_regulators, train.n_targets, held.n_samples
     per_draw = (8 * n_reg + 6 * n_held) * n_tgt * train.x.element_size()
+    per_draw += guide.draw_bytes(train)
     out = np.empty((num_draws, n_held), dtype=np.float64)
     with pyro.validation_enabled(False):
         for done, size in chunks(num_draws, chunk_bytes, per_draw):

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 FAMILIES = ("gaussian", "sigmoid", "negbinomial")
-GUIDES = ("conjugate", "normal", "lowrank")
+GUIDES = ("conjugate", "normal", "lowrank", "conditional")
 INTERVENTIONS = ("cut", "ignore")
 LIKELIHOOD_KEYS = ("family", "interventions", "jacobian")
 JACOBIAN = ("auto", "always", "never")
@@ -203,6 +203,11 @@ def _validate(spec: ModelSpec) -> None:
         ),
         (spec.jacobian in JACOBIAN, f"likelihood.jacobian must be one of {JACOBIAN}"),
         (spec.guide.kind in GUIDES, f"guide.kind must be one of {GUIDES}"),
+        (
+            spec.guide.kind != "conditional" or spec.family == "gaussian",
+            'guide.kind "conditional" needs likelihood.family = "gaussian" (it uses the '
+            'linear regression of each target); use "normal" for this family',
+        ),
         (spec.prior.expected_edges_per_target > 0, "prior.expected_edges_per_target must be > 0"),
         (
             spec.prior.slab_scale > 0 and spec.prior.slab_df > 0,

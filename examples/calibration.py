@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -178,7 +179,9 @@ def run_simulator(name: str, args: argparse.Namespace) -> None:
     start = time.perf_counter()
     for k in range(args.datasets):
         data, w = SIMULATORS[name](args.genes, args.samples, args.seed + k, args.knockouts)
-        post = bg.fit(data, model=args.model, seed=k, num_steps=args.steps, psis_draws=0)
+        post = bg.fit(
+            data, model=args.model, seed=k, num_steps=args.steps, psis_draws=0, **guide_kw(args)
+        )
         results.append(assess(post, data, w))
     seconds = time.perf_counter() - start
     p = np.concatenate([r["p_edge"] for r in results])
@@ -186,7 +189,8 @@ def run_simulator(name: str, args: argparse.Namespace) -> None:
     reliability = reliability_table(p, truth)
     err = reliability.attrs["ece"]
     print(
-        f"\n== {name}, {args.model}: {args.datasets} data sets, {args.genes} genes, "
+        f"\n== {name}, {args.model}{guide_label(args)}: {args.datasets} data sets, "
+        f"{args.genes} genes, "
         f"{args.samples} observational samples{' + 1 knockout per gene' * args.knockouts}, "
         f"{seconds:.0f} s =="
     )
@@ -218,25 +222,57 @@ def run_simulator(name: str, args: argparse.Namespace) -> None:
         print(f"select(fdr={q}): realised FDR {fdp:.3f}, mean selected {n_sel:.1f}")
 
 
+def guide_kw(args: argparse.Namespace) -> dict:
+    """The ``fit`` keyword that overrides the spec's guide kind, if ``--guide`` was given."""
+    return {"guide": {"kind": args.guide}} if args.guide else {}
+
+
+def guide_label(args: argparse.Namespace) -> str:
+    return f", guide {args.guide}" if args.guide else ""
+
+
+def nuts_posterior(data: bg.ExpressionData, k: int, args: argparse.Namespace) -> bg.Posterior:
+    """NUTS on one data set, read from ``--nuts-cache`` when an identical run was saved there."""
+    cache = None
+    if args.nuts_cache:
+        name = (
+            f"nuts_{args.nuts_simulator}_{args.model}_g{args.genes}_n{args.samples}"
+            f"_ko{int(args.knockouts)}_s{args.seed + 1000 + k}_m{args.nuts_samples}.npz"
+        )
+        cache = Path(args.nuts_cache) / name
+        if cache.is_file():
+            return bg.Posterior.load(cache)
+    post = bg.fit(
+        data,
+        model=args.model,
+        method="nuts",
+        seed=k,
+        num_samples=args.nuts_samples,
+        warmup_steps=args.nuts_samples,
+    )
+    if cache is not None:
+        post.save(cache)
+    return post
+
+
 def run_nuts(args: argparse.Namespace) -> None:
-    print(f"\n== SVI vs NUTS: {args.nuts} prior data sets, {args.genes} genes ==")
+    print(
+        f"\n== SVI{guide_label(args)} vs NUTS: {args.nuts} {args.nuts_simulator} data sets, "
+        f"{args.genes} genes =="
+    )
     print(
         f"{'set':>4} {'sd ratio (median)':>18} {'|dp_edge|<0.1':>14} {'corr(mean)':>11} "
         f"{'svi s':>7} {'nuts s':>7}"
     )
     for k in range(args.nuts):
-        data, _ = simulate_prior(args.genes, args.samples, args.seed + 1000 + k, args.knockouts)
+        simulator = SIMULATORS[args.nuts_simulator]
+        data, _ = simulator(args.genes, args.samples, args.seed + 1000 + k, args.knockouts)
         t0 = time.perf_counter()
-        svi = bg.fit(data, model=args.model, seed=k, num_steps=args.steps, psis_draws=0)
-        t1 = time.perf_counter()
-        nuts = bg.fit(
-            data,
-            model=args.model,
-            method="nuts",
-            seed=k,
-            num_samples=args.nuts_samples,
-            warmup_steps=args.nuts_samples,
+        svi = bg.fit(
+            data, model=args.model, seed=k, num_steps=args.steps, psis_draws=0, **guide_kw(args)
         )
+        t1 = time.perf_counter()
+        nuts = nuts_posterior(data, k, args)
         t2 = time.perf_counter()
         mask = svi.allowed
         sd_ratio = svi.matrix("sd").to_numpy()[mask] / nuts.matrix("sd").to_numpy()[mask]
@@ -259,6 +295,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--simulators", nargs="+", default=list(SIMULATORS), choices=SIMULATORS)
     parser.add_argument("--nuts", type=int, default=0, help="data sets for SVI vs NUTS")
     parser.add_argument("--nuts-samples", type=int, default=500)
+    parser.add_argument(
+        "--nuts-simulator", default="prior", choices=SIMULATORS, help="data sets for --nuts"
+    )
+    parser.add_argument(
+        "--nuts-cache", default=None, help="folder to keep NUTS posteriors in (reused if present)"
+    )
+    parser.add_argument("--guide", default=None, help="override the spec's guide kind")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--model", default="horseshoe", help="bundled spec name or TOML path")
     parser.add_argument(
@@ -268,7 +311,7 @@ def main(argv: list[str] | None = None) -> None:
         help="observational samples only (default: plus one knockout per gene)",
     )
     args = parser.parse_args(argv)
-    for name in args.simulators:
+    for name in args.simulators if args.datasets > 0 else ():
         run_simulator(name, args)
     if args.nuts:
         run_nuts(args)

@@ -33,7 +33,7 @@ def _check(post: bg.Posterior, device: str) -> None:
 
 
 @pytest.mark.parametrize("device", DEVICES)
-@pytest.mark.parametrize("guide", ["normal", "conjugate", "lowrank"])
+@pytest.mark.parametrize("guide", ["normal", "conjugate", "lowrank", "conditional"])
 def test_linear_family_with_knockouts_is_repeatable(ko_sim, device, guide):
     """Knockouts clamp regulators, so this runs the exact likelihood's Jacobian term."""
     kwargs = dict(

@@ -345,6 +345,7 @@ def draw_weights(
     threshold and intercepts).
     """
     per_draw = DRAW_TENSORS * inputs.n_regulators * inputs.n_targets * inputs.x.element_size()
+    per_draw += guide.draw_bytes(inputs)
     # one preallocated float32 array: a list of chunks plus np.concatenate would hold the
     # draws twice at the peak
     draws = np.empty((num_draws, inputs.n_regulators, inputs.n_targets), dtype=np.float32)
