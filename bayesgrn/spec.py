@@ -20,6 +20,7 @@ from typing import Any
 
 FAMILIES = ("gaussian", "sigmoid", "negbinomial")
 GUIDES = ("conjugate", "normal", "lowrank", "conditional")
+OBJECTIVES = ("elbo", "iw")
 INTERVENTIONS = ("cut", "ignore")
 LIKELIHOOD_KEYS = ("family", "interventions", "jacobian")
 JACOBIAN = ("auto", "always", "never")
@@ -70,7 +71,10 @@ class SVISpec:
     (exponential schedule); the fit stops early when the windowed mean ELBO improves by
     less than ``tol`` (relative) over ``patience`` consecutive windows of ``window`` steps.
     A non-finite loss or gradient sends the fit back to its last good state with half the
-    learning rate, at most ``max_restarts`` times.
+    learning rate, at most ``max_restarts`` times. ``objective`` is ``"elbo"`` (the
+    evidence lower bound, averaged over ``num_particles`` draws) or ``"iw"`` (the
+    importance-weighted bound over ``num_particles`` draws, see
+    :mod:`bayesgrn.infer.objective`).
     """
 
     num_steps: int = 2000
@@ -78,6 +82,7 @@ class SVISpec:
     lr: float = 0.02
     lr_decay: float = 0.1
     num_particles: int = 1
+    objective: str = "elbo"
     window: int = 100
     tol: float = 1e-4
     patience: int = 3
@@ -222,6 +227,7 @@ def _validate(spec: ModelSpec) -> None:
         (spec.svi.num_steps >= 1 and spec.svi.min_steps >= 0, "svi.num_steps must be >= 1"),
         (spec.svi.lr > 0 and 0 < spec.svi.lr_decay <= 1, "svi.lr > 0 and 0 < svi.lr_decay <= 1"),
         (spec.svi.num_particles >= 1 and spec.svi.window >= 1, "svi.num_particles/window >= 1"),
+        (spec.svi.objective in OBJECTIVES, f"svi.objective must be one of {OBJECTIVES}"),
         (spec.svi.num_draws >= 2, "svi.num_draws must be >= 2"),
         (spec.svi.max_restarts >= 0, "svi.max_restarts must be >= 0"),
         (spec.decision.edge_threshold >= 0, "decision.edge_threshold must be >= 0"),

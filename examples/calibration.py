@@ -223,12 +223,20 @@ def run_simulator(name: str, args: argparse.Namespace) -> None:
 
 
 def guide_kw(args: argparse.Namespace) -> dict:
-    """The ``fit`` keyword that overrides the spec's guide kind, if ``--guide`` was given."""
-    return {"guide": {"kind": args.guide}} if args.guide else {}
+    """``fit`` keywords overriding the spec's guide kind and SVI objective, where given."""
+    out: dict = {"guide": {"kind": args.guide}} if args.guide else {}
+    svi = {"objective": args.objective, "num_particles": args.particles}
+    svi = {k: v for k, v in svi.items() if v is not None}
+    return {**out, "svi": svi} if svi else out
 
 
 def guide_label(args: argparse.Namespace) -> str:
-    return f", guide {args.guide}" if args.guide else ""
+    parts = [
+        f"guide {args.guide}" if args.guide else "",
+        f"objective {args.objective}" if args.objective else "",
+        f"{args.particles} particles" if args.particles else "",
+    ]
+    return "".join(f", {p}" for p in parts if p)
 
 
 def nuts_posterior(data: bg.ExpressionData, k: int, args: argparse.Namespace) -> bg.Posterior:
@@ -302,6 +310,8 @@ def main(argv: list[str] | None = None) -> None:
         "--nuts-cache", default=None, help="folder to keep NUTS posteriors in (reused if present)"
     )
     parser.add_argument("--guide", default=None, help="override the spec's guide kind")
+    parser.add_argument("--objective", default=None, choices=("elbo", "iw"), help="SVI objective")
+    parser.add_argument("--particles", type=int, default=None, help="SVI particles per step")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--model", default="horseshoe", help="bundled spec name or TOML path")
     parser.add_argument(

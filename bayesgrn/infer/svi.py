@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 import pyro
 import torch
-from pyro.infer import Trace_ELBO
 from pyro.infer.util import is_validation_enabled
 from tqdm.auto import tqdm
 
@@ -32,6 +31,7 @@ from bayesgrn.infer.checkpoint import (
     to_cpu,
 )
 from bayesgrn.infer.control import StopFlag
+from bayesgrn.infer.objective import make_objective
 from bayesgrn.infer.psis import psis_diagnostics
 from bayesgrn.infer.replay import chunks
 from bayesgrn.model import ModelInputs, grn_model, horseshoe_weights
@@ -124,11 +124,7 @@ def run_svi(
     stop = stop or StopFlag()
     steps_max = int(num_steps if num_steps is not None else cfg.num_steps)
     guide = HorseshoeGuide(inputs, spec.prior, spec.guide)
-    elbo = Trace_ELBO(
-        num_particles=cfg.num_particles,
-        vectorize_particles=cfg.num_particles > 1,
-        max_plate_nesting=2,
-    )
+    elbo = make_objective(cfg.objective, cfg.num_particles, max_plate_nesting=2)
     optimizer = torch.optim.Adam(guide.parameters(), lr=cfg.lr)
     gamma = cfg.lr_decay ** (1.0 / max(steps_max, 1))
     schedule = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=gamma)

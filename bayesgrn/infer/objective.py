@@ -1,0 +1,68 @@
+r"""Training objectives for the SVI loop: the ELBO and its importance-weighted bound.
+
+With :math:`K` reparameterised draws :math:`\theta_k \sim q` and log-weights
+:math:`\ell_k = \log p(x, \theta_k) - \log q(\theta_k)`:
+
+.. math::
+
+    \mathcal L_{\mathrm{ELBO}} = \frac1K \sum_k \ell_k, \qquad
+    \mathcal L_{\mathrm{IW}} = \log \frac1K \sum_k e^{\ell_k}
+    \quad (\text{Burda, Grosse \& Salakhutdinov 2016}).
+
+:math:`\mathcal L_{\mathrm{IW}}` is the Rényi bound at :math:`\alpha = 0` (Li & Turner 2016);
+it lies between the ELBO and :math:`\log p(x)` and tightens as :math:`K` grows. Maximising
+the ELBO minimises :math:`\mathrm{KL}(q \,\|\, p)`, which is mode-seeking: a guide that
+cannot hold two orientations of an edge commits to one with full confidence. The
+importance-weighted bound rewards a guide whose draws, weighted, cover the posterior, so it
+is mass-covering; measured on data simulated from the model it brings interval coverage,
+the reliability of ``p_edge`` and the realised FDR of ``select`` close to nominal
+(docs/calibration.md). With :math:`K = 1` both objectives are the same.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from pyro.infer import Trace_ELBO
+from pyro.infer.renyi_elbo import get_dependent_plate_dims
+from pyro.infer.util import torch_sum
+
+from bayesgrn.spec import OBJECTIVES
+
+
+class ImportanceWeightedELBO(Trace_ELBO):
+    r"""The importance-weighted bound :math:`\log \frac1K \sum_k e^{\ell_k}` (module docstring).
+
+    Every latent site of bayesgrn's guides is reparameterised, so the gradient is the
+    pathwise gradient of the bound; particles are vectorised (a plate at dim -3).
+    """
+
+    def differentiable_loss(
+        self, model: Callable, guide: Callable, *args: Any, **kwargs: Any
+    ) -> torch.Tensor:
+        r"""Return :math:`-\mathcal L_{\mathrm{IW}}`, differentiable in the guide's parameters."""
+        log_weights = 0.0
+        for model_trace, guide_trace in self._get_traces(model, guide, args, kwargs):
+            sum_dims = get_dependent_plate_dims(model_trace.nodes.values())
+            for trace, sign in ((model_trace, 1.0), (guide_trace, -1.0)):
+                for site in trace.nodes.values():
+                    if site["type"] == "sample":
+                        log_weights = log_weights + sign * torch_sum(site["log_prob"], sum_dims)
+        if not isinstance(log_weights, torch.Tensor) or log_weights.dim() == 0:
+            return -log_weights  # one particle: the ELBO
+        return -(torch.logsumexp(log_weights, 0) - math.log(log_weights.shape[0]))
+
+
+def make_objective(kind: str, num_particles: int, max_plate_nesting: int) -> Trace_ELBO:
+    """Build the objective named by ``svi.objective`` (``"elbo"`` or ``"iw"``)."""
+    if kind not in OBJECTIVES:
+        raise ValueError(f"svi.objective must be one of {OBJECTIVES}, got {kind!r}")
+    klass = ImportanceWeightedELBO if kind == "iw" else Trace_ELBO
+    return klass(
+        num_particles=num_particles,
+        vectorize_particles=num_particles > 1,
+        max_plate_nesting=max_plate_nesting,
+    )
