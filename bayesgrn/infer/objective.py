@@ -27,8 +27,6 @@ from typing import Any
 
 import torch
 from pyro.infer import Trace_ELBO
-from pyro.infer.renyi_elbo import get_dependent_plate_dims
-from pyro.infer.util import torch_sum
 
 from bayesgrn.spec import OBJECTIVES
 
@@ -40,18 +38,38 @@ class ImportanceWeightedELBO(Trace_ELBO):
     pathwise gradient of the bound; particles are vectorised (a plate at dim -3).
     """
 
+    def log_weights(
+        self, model: Callable, guide: Callable, *args: Any, **kwargs: Any
+    ) -> torch.Tensor:
+        r"""Per-particle :math:`\ell_k = \log p(x, \theta_k) - \log q(\theta_k)`: ``(K,)``.
+
+        A scalar with one (unvectorised) particle. Every site's log-density is summed over
+        all its dimensions but the particles' (the targets plate included, also where the
+        model has no site outside it).
+        """
+        # the vectorised particles' plate; Pyro counts it in max_plate_nesting once vectorised
+        particle_dim = -self.max_plate_nesting if self.vectorize_particles else None
+        total: torch.Tensor | float = 0.0
+        for model_trace, guide_trace in self._get_traces(model, guide, args, kwargs):
+            for trace, sign in ((model_trace, 1.0), (guide_trace, -1.0)):
+                for site in trace.nodes.values():
+                    if site["type"] != "sample":
+                        continue
+                    log_prob = site["log_prob"]
+                    if particle_dim is not None and log_prob.dim() >= -particle_dim:
+                        lead = log_prob.shape[: log_prob.dim() + particle_dim + 1]
+                        log_prob = log_prob.reshape(*lead, -1).sum(-1)
+                    else:
+                        log_prob = log_prob.sum()
+                    total = total + sign * log_prob
+        return torch.as_tensor(total)
+
     def differentiable_loss(
         self, model: Callable, guide: Callable, *args: Any, **kwargs: Any
     ) -> torch.Tensor:
         r"""Return :math:`-\mathcal L_{\mathrm{IW}}`, differentiable in the guide's parameters."""
-        log_weights = 0.0
-        for model_trace, guide_trace in self._get_traces(model, guide, args, kwargs):
-            sum_dims = get_dependent_plate_dims(model_trace.nodes.values())
-            for trace, sign in ((model_trace, 1.0), (guide_trace, -1.0)):
-                for site in trace.nodes.values():
-                    if site["type"] == "sample":
-                        log_weights = log_weights + sign * torch_sum(site["log_prob"], sum_dims)
-        if not isinstance(log_weights, torch.Tensor) or log_weights.dim() == 0:
+        log_weights = self.log_weights(model, guide, *args, **kwargs)
+        if log_weights.dim() == 0:
             return -log_weights  # one particle: the ELBO
         return -(torch.logsumexp(log_weights, 0) - math.log(log_weights.shape[0]))
 
