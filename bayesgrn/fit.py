@@ -27,6 +27,7 @@ from bayesgrn.data import BayesGRNInputError, ExpressionData
 from bayesgrn.infer import METHODS
 from bayesgrn.infer.checkpoint import CheckpointConfig
 from bayesgrn.infer.control import stop_on_signals
+from bayesgrn.infer.objective import resolve_particles
 from bayesgrn.infer.psis import KHAT_THRESHOLD
 from bayesgrn.inputs import build_inputs, clamped_regulators, use_jacobian
 from bayesgrn.knowledge import EdgeSource
@@ -211,7 +212,12 @@ def fit(
         n_targets=None if targets is None else len(targets),
         subsample_size=subsample_size if method == "svi" else None,
         num_draws=spec.svi.num_draws if method == "svi" else num_samples,
-        num_particles=spec.svi.num_particles,
+        num_particles=resolve_particles(
+            spec.svi.num_particles,
+            len(data.regulators),
+            data.n_genes if targets is None else len(targets),
+            subsample_size or data.n_samples,
+        ),
         dtype=DTYPES[dtype],
         device_type=torch_device.type,
         jacobian=use_jacobian(spec, clamped_regulators(data, spec.interventions == "cut")),
@@ -269,7 +275,10 @@ def fit(
             diagnostics: dict[str, Any] = {
                 "steps": result.steps,
                 "converged": result.converged,
+                # the training objective's value (the IW bound for svi.objective = "iw")
                 "final_elbo": float(-np.mean(losses[-min(len(losses), spec.svi.window) :])),
+                "objective": spec.svi.objective,
+                "num_particles": result.num_particles,
                 "subsample_size": subsample_size,
                 "restarts": list(result.restarts),
                 "resumed_from_step": result.resumed_from,

@@ -1,7 +1,7 @@
 r"""Variational families for :func:`bayesgrn.model.grn_model`.
 
-Both guides are plain ``torch.nn.Module`` objects holding their parameters as
-``nn.Parameter`` -- nothing touches Pyro's global param store -- and both use log-normal
+All guides are plain ``torch.nn.Module`` objects holding their parameters as
+``nn.Parameter`` -- nothing touches Pyro's global param store -- and all use log-normal
 factors for the positive scales :math:`\tau_j, c_j^2, \sigma_j, \lambda_{rj}` and normal
 factors for the intercepts :math:`b_{kj}`. They differ in the weight factor:
 

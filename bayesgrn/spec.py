@@ -52,7 +52,7 @@ class PriorSpec:
 
 @dataclass(frozen=True)
 class GuideSpec:
-    """Variational family: ``"conjugate"`` (structured) or ``"normal"`` (mean-field).
+    """Variational family: ``"normal"``, ``"conjugate"``, ``"lowrank"`` or ``"conditional"``.
 
     ``init_scale`` is the initial sd of the log-normal/normal factors; ``init_weight_scale``
     the initial prior sd ``tau0 * lambda`` of every weight (a "free" start).
@@ -74,15 +74,16 @@ class SVISpec:
     learning rate, at most ``max_restarts`` times. ``objective`` is ``"elbo"`` (the
     evidence lower bound, averaged over ``num_particles`` draws) or ``"iw"`` (the
     importance-weighted bound over ``num_particles`` draws, see
-    :mod:`bayesgrn.infer.objective`).
+    :mod:`bayesgrn.infer.objective`); ``num_particles = 0`` chooses the number from the
+    problem's size (:func:`bayesgrn.infer.objective.resolve_particles`).
     """
 
     num_steps: int = 2000
     min_steps: int = 1000
     lr: float = 0.02
     lr_decay: float = 0.1
-    num_particles: int = 1
-    objective: str = "elbo"
+    num_particles: int = 0
+    objective: str = "iw"
     window: int = 100
     tol: float = 1e-4
     patience: int = 3
@@ -226,7 +227,8 @@ def _validate(spec: ModelSpec) -> None:
         (spec.guide.init_weight_scale > 0, "guide.init_weight_scale must be > 0"),
         (spec.svi.num_steps >= 1 and spec.svi.min_steps >= 0, "svi.num_steps must be >= 1"),
         (spec.svi.lr > 0 and 0 < spec.svi.lr_decay <= 1, "svi.lr > 0 and 0 < svi.lr_decay <= 1"),
-        (spec.svi.num_particles >= 1 and spec.svi.window >= 1, "svi.num_particles/window >= 1"),
+        (spec.svi.num_particles >= 0, "svi.num_particles must be >= 0 (0: automatic)"),
+        (spec.svi.window >= 1, "svi.window must be >= 1"),
         (spec.svi.objective in OBJECTIVES, f"svi.objective must be one of {OBJECTIVES}"),
         (spec.svi.num_draws >= 2, "svi.num_draws must be >= 2"),
         (spec.svi.max_restarts >= 0, "svi.max_restarts must be >= 0"),

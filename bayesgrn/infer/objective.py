@@ -30,6 +30,29 @@ from pyro.infer import Trace_ELBO
 
 from bayesgrn.spec import OBJECTIVES
 
+#: ``svi.num_particles = 0`` ("auto"): the particles of one step share a working set of this
+#: many elements, counting per particle the weights (R x T) and the batch's fitted values (b x T)
+AUTO_PARTICLE_ELEMENTS = 2**18
+#: ... and there are at most this many of them (more particles make the guide a broader
+#: proposal: measured on 10-gene problems, posterior sds against NUTS's rose from a median
+#: ratio of about 1.2 at 8 particles to 1.4 at 32)
+AUTO_MAX_PARTICLES = 8
+
+
+def resolve_particles(num_particles: int, n_regulators: int, n_targets: int, batch: int) -> int:
+    r"""Return the particles per step: ``num_particles``, or the automatic choice for 0.
+
+    The automatic choice is :math:`K = \min(8, \max(1, \lfloor 2^{18} / (R T + b T)
+    \rfloor))`: 8 particles where a step is cheap (up to about 80 genes with 200 samples),
+    fewer above (100 genes with 300 samples: 6), a single one -- the plain ELBO -- where the
+    weights alone fill the budget (a few hundred genes and more), so that a step costs at
+    most about :math:`2^{18}` elements' worth more than the one-particle step.
+    """
+    if num_particles >= 1:
+        return int(num_particles)
+    per_particle = max(1, (n_regulators + batch) * n_targets)
+    return int(min(AUTO_MAX_PARTICLES, max(1, AUTO_PARTICLE_ELEMENTS // per_particle)))
+
 
 class ImportanceWeightedELBO(Trace_ELBO):
     r"""The importance-weighted bound :math:`\log \frac1K \sum_k e^{\ell_k}` (module docstring).

@@ -31,7 +31,7 @@ from bayesgrn.infer.checkpoint import (
     to_cpu,
 )
 from bayesgrn.infer.control import StopFlag
-from bayesgrn.infer.objective import make_objective
+from bayesgrn.infer.objective import make_objective, resolve_particles
 from bayesgrn.infer.psis import psis_diagnostics
 from bayesgrn.infer.replay import chunks
 from bayesgrn.model import ModelInputs, grn_model, horseshoe_weights
@@ -56,6 +56,7 @@ class SVIResult:
     psis: dict[str, Any] | None = None
     heldout_lpd: np.ndarray | None = None  # (n_heldout,) log pointwise predictive density
     site_draws: dict[str, np.ndarray] | None = None  # per-draw sites a family needs
+    num_particles: int = 1  # particles per step (svi.num_particles, resolved)
 
 
 #: per family, the sites kept draw by draw (besides ``W``) for predictions
@@ -124,7 +125,9 @@ def run_svi(
     stop = stop or StopFlag()
     steps_max = int(num_steps if num_steps is not None else cfg.num_steps)
     guide = HorseshoeGuide(inputs, spec.prior, spec.guide)
-    elbo = make_objective(cfg.objective, cfg.num_particles, max_plate_nesting=2)
+    batch = subsample_size or inputs.n_samples
+    particles = resolve_particles(cfg.num_particles, inputs.n_regulators, inputs.n_targets, batch)
+    elbo = make_objective(cfg.objective, particles, max_plate_nesting=2)
     optimizer = torch.optim.Adam(guide.parameters(), lr=cfg.lr)
     gamma = cfg.lr_decay ** (1.0 / max(steps_max, 1))
     schedule = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=gamma)
@@ -229,6 +232,7 @@ def run_svi(
         psis,
         heldout_lpd,
         site_draws,
+        particles,
     )
 
 
