@@ -29,12 +29,19 @@ Simulators:
     ``bayesgrn.simulate``: Poisson(1.5) in-degree, weights ±U(0.3, 0.8), unit noise, the same
     design -- exact zeros, which the horseshoe prior never produces.
 
-``--nuts K`` adds SVI-vs-NUTS distances on K data sets of the ``prior`` simulator (NUTS is
-slow: minutes per 10-gene problem): median ratio of per-weight posterior sds, fraction of
-pairs whose ``p_edge`` differs by less than 0.1, and the correlation of the means.
+``--nuts K`` adds SVI-vs-NUTS distances on K data sets of the ``--nuts-simulator``
+(default ``prior``; NUTS is slow: minutes per 10-gene problem): median ratio of per-weight
+posterior sds, fraction of pairs whose ``p_edge`` differs by less than 0.1, and the
+correlation of the means. ``--nuts-cache DIR`` keeps each NUTS posterior there and reuses it,
+so that several SVI variants can be compared with one NUTS run each.
+
+``--model`` picks a bundled spec; ``--guide``, ``--objective`` and ``--particles`` override
+its guide kind, SVI objective (``elbo`` or ``iw``) and particles per step.
 
     python examples/calibration.py --datasets 20 --genes 10
     python examples/calibration.py --datasets 3 --genes 10 --nuts 3
+    python examples/calibration.py --simulators standardized --datasets 0 --nuts 6 \
+        --nuts-simulator standardized --nuts-cache nuts/ --objective elbo --particles 1
 """
 
 from __future__ import annotations
