@@ -205,6 +205,11 @@ def fit(
             heldout = ExpressionData.from_array(heldout, source="<heldout array>")
     torch_device = resolve_device(device)
     start = time.perf_counter()
+    # particles per step from the whole problem's size, also in a sharded fit (targets=...),
+    # so that a target's posterior does not depend on how the targets were split
+    batch = subsample_size or data.n_samples
+    n_regulators = len(data.regulators)
+    particles = resolve_particles(spec.svi.num_particles, n_regulators, data.n_genes, batch)
     plan = plan_memory(
         data.n_samples,
         data.n_genes,
@@ -212,12 +217,7 @@ def fit(
         n_targets=None if targets is None else len(targets),
         subsample_size=subsample_size if method == "svi" else None,
         num_draws=spec.svi.num_draws if method == "svi" else num_samples,
-        num_particles=resolve_particles(
-            spec.svi.num_particles,
-            len(data.regulators),
-            data.n_genes if targets is None else len(targets),
-            subsample_size or data.n_samples,
-        ),
+        num_particles=particles,
         dtype=DTYPES[dtype],
         device_type=torch_device.type,
         jacobian=use_jacobian(spec, clamped_regulators(data, spec.interventions == "cut")),
@@ -269,6 +269,7 @@ def fit(
                     psis_draws=psis_draws,
                     heldout=heldout_inputs,
                     heldout_draws=heldout_draws,
+                    num_particles=particles,
                 )
             w_draws, site_means, losses = result.w_draws, result.site_means, result.losses
             site_draws = result.site_draws or {}

@@ -109,3 +109,10 @@ def test_automatic_particles_follow_the_problem_size():
     sim = bg.simulate(4, 20, seed=0)
     with pytest.raises(ValueError, match="svi.num_particles must be >= 0"):
         bg.fit(sim.data, svi={"num_particles": -1})
+
+
+def test_a_shard_uses_the_whole_problems_particles():
+    """targets=... (a shard) resolves the particles on all genes, so sharding keeps K."""
+    sim = bg.simulate(100, 200, knockouts="all", seed=0)  # 300 samples: K = 6
+    shard = bg.fit(sim.data, targets=list(sim.data.genes[:5]), num_steps=5, psis_draws=0)
+    assert shard.diagnostics["num_particles"] == 6

@@ -81,6 +81,7 @@ def run_svi(
     psis_draws: int = 0,
     heldout: ModelInputs | None = None,
     heldout_draws: int = 200,
+    num_particles: int | None = None,
 ) -> SVIResult:
     """Fit the guide by SVI and draw from it. Call inside :func:`bayesgrn._torch.seeded`.
 
@@ -112,6 +113,9 @@ def run_svi(
         log pointwise predictive density over ``heldout_draws`` guide draws is returned in
         ``heldout_lpd`` (see :mod:`bayesgrn.predictive`). It is computed after every other
         draw, so it leaves the fit's draws unchanged.
+    num_particles
+        Particles per step; ``None`` resolves ``spec.svi.num_particles`` on these inputs
+        (:func:`~bayesgrn.infer.objective.resolve_particles`).
 
     Notes
     -----
@@ -125,8 +129,12 @@ def run_svi(
     stop = stop or StopFlag()
     steps_max = int(num_steps if num_steps is not None else cfg.num_steps)
     guide = HorseshoeGuide(inputs, spec.prior, spec.guide)
-    batch = subsample_size or inputs.n_samples
-    particles = resolve_particles(cfg.num_particles, inputs.n_regulators, inputs.n_targets, batch)
+    if num_particles is None:
+        batch = subsample_size or inputs.n_samples
+        num_particles = resolve_particles(
+            cfg.num_particles, inputs.n_regulators, inputs.n_targets, batch
+        )
+    particles = int(num_particles)
     elbo = make_objective(cfg.objective, particles, max_plate_nesting=2)
     optimizer = torch.optim.Adam(guide.parameters(), lr=cfg.lr)
     gamma = cfg.lr_decay ** (1.0 / max(steps_max, 1))
