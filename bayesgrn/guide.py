@@ -221,6 +221,22 @@ class HorseshoeGuide(nn.Module):
             mean, precision = mean.unsqueeze(-3), precision.unsqueeze(-4)
         return dist.MultivariateNormal(mean, precision_matrix=precision)
 
+    def _joint_z(
+        self,
+        inputs: ModelInputs,
+        tau: torch.Tensor,
+        c2: torch.Tensor,
+        sigma: torch.Tensor,
+        b: torch.Tensor,
+        lam: torch.Tensor,
+    ) -> dist.TorchDistribution:
+        """Return the per-target joint factor of ``z`` ("lowrank" and "conditional" guides)."""
+        if self.kind == "conditional":
+            return self._conditional_z(inputs, tau, c2, sigma, b, lam)
+        return dist.LowRankMultivariateNormal(
+            self.w_loc.T, self.w_factor, _positive(self.w_raw).T.square()
+        )
+
     def forward(
         self, inputs: ModelInputs, prior: PriorSpec, subsample_size: int | None = None
     ) -> dict[str, torch.Tensor]:
@@ -241,36 +257,26 @@ class HorseshoeGuide(nn.Module):
                 )
             with pyro.plate("conditions", inputs.n_conditions, dim=-2, device=device):
                 b = pyro.sample("b", dist.Normal(self.b_loc, _positive(self.b_raw)))
-            if self.kind == "conditional":
-                with regulators:
-                    lam = pyro.sample("lam", dist.LogNormal(self.lam_loc, _positive(self.lam_raw)))
+            with regulators:
+                lam = pyro.sample("lam", dist.LogNormal(self.lam_loc, _positive(self.lam_raw)))
+            if self.kind in ("lowrank", "conditional"):
+                # one multivariate draw per target (targets the batch, regulators the event),
+                # handed to the model's z through a Delta that carries no density
                 joint = pyro.sample(
-                    "z_targets",
-                    self._conditional_z(inputs, tau, c2, sigma, b, lam),
+                    "z_targets", self._joint_z(inputs, tau, c2, sigma, b, lam),
                     infer={"is_auxiliary": True},
-                )
-                z_joint = (joint.squeeze(-3) if joint.dim() == 4 else joint).transpose(-1, -2)
-            if self.kind == "lowrank":
-                joint = pyro.sample(
-                    "z_targets",
-                    dist.LowRankMultivariateNormal(
-                        self.w_loc.T, self.w_factor, _positive(self.w_raw).T.square()
-                    ),
-                    infer={"is_auxiliary": True},
-                )  # (..., n_targets, n_reg): targets are the batch, regulators the event
+                )  # fmt: skip
                 z_joint = (joint.squeeze(-3) if joint.dim() == 4 else joint).transpose(-1, -2)
             with regulators:
-                if self.kind != "conditional":
-                    lam = pyro.sample("lam", dist.LogNormal(self.lam_loc, _positive(self.lam_raw)))
-                if self.kind == "conjugate":
-                    g = tau * regularized_scale(lam, tau, c2)  # (n_reg, n_targets)
-                    g2, v = g.square(), self.w_raw.exp()
-                    z_loc = g * self.w_loc / (g2 + v)
-                    z_scale = torch.sqrt(v / (g2 + v)).clamp(min=_MIN_SCALE)
-                elif self.kind in ("lowrank", "conditional"):
-                    z = pyro.sample("z", dist.Delta(z_joint))  # density carried by z_targets
+                if self.kind in ("lowrank", "conditional"):
+                    z = pyro.sample("z", dist.Delta(z_joint))
                 else:
-                    z_loc, z_scale = self.w_loc, _positive(self.w_raw)
-                if self.kind not in ("lowrank", "conditional"):
+                    if self.kind == "conjugate":
+                        g = tau * regularized_scale(lam, tau, c2)  # (n_reg, n_targets)
+                        g2, v = g.square(), self.w_raw.exp()
+                        z_loc = g * self.w_loc / (g2 + v)
+                        z_scale = torch.sqrt(v / (g2 + v)).clamp(min=_MIN_SCALE)
+                    else:
+                        z_loc, z_scale = self.w_loc, _positive(self.w_raw)
                     z = pyro.sample("z", dist.Normal(z_loc, z_scale))
         return {"tau": tau, "c2": c2, "sigma": sigma, "b": b, "lam": lam, "z": z, **nonlinear}
