@@ -23,6 +23,7 @@ import pandas as pd
 from bayesgrn import decision
 from bayesgrn._arviz import to_inference_data
 from bayesgrn.memory import SUMMARY_BLOCK_BYTES
+from bayesgrn.spec import objective_label
 
 FORMAT_VERSION = 1
 SCALES = ("standardized", "data")
@@ -326,7 +327,8 @@ class Posterior:
 
     def __repr__(self) -> str:
         elbo = self.diagnostics.get("final_elbo")
-        elbo_text = f", final ELBO {elbo:.6g}" if isinstance(elbo, float) else ""
+        label = objective_label(self.diagnostics)
+        elbo_text = f", final {label} {elbo:.6g}" if isinstance(elbo, float) else ""
         return (
             f"Posterior({len(self.regulators)} regulators x {len(self.targets)} targets, "
             f"{self.n_draws} draws, method={self.method!r}, model={self.spec.get('name')!r}, "

@@ -23,6 +23,7 @@ import pandas as pd
 from bayesgrn import decision
 from bayesgrn.data import BayesGRNInputError
 from bayesgrn.posterior import Posterior, atomic_write_bytes
+from bayesgrn.spec import objective_label
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -244,7 +245,7 @@ def _summary_table(
         converged = summary.get("converged")
         rows.append(("steps", f"{summary['steps']} ({_converged_text(converged)})"))
     if _is_number(summary.get("final_elbo")):
-        rows.append(("final ELBO", f"{summary['final_elbo']:.6g}"))
+        rows.append((f"final {objective_label(summary)}", f"{summary['final_elbo']:.6g}"))
     if _is_number(summary.get("seconds")):
         rows.append(("fit time", f"{summary['seconds']:.1f} s"))
     rows += [

@@ -21,6 +21,19 @@ from typing import Any
 FAMILIES = ("gaussian", "sigmoid", "negbinomial")
 GUIDES = ("conjugate", "normal", "lowrank", "conditional")
 OBJECTIVES = ("elbo", "iw")
+
+
+def objective_label(diagnostics: Mapping[str, Any]) -> str:
+    """Name a fit's training objective for messages, from its diagnostics.
+
+    ``"ELBO"``, or ``"IW bound (K particles)"`` for the importance-weighted bound with
+    ``K > 1`` (with one particle the two are the same). Fits saved before the objective was
+    recorded trained the ELBO.
+    """
+    particles = int(diagnostics.get("num_particles") or 1)
+    if diagnostics.get("objective") == "iw" and particles > 1:
+        return f"IW bound ({particles} particles)"
+    return "ELBO"
 INTERVENTIONS = ("cut", "ignore")
 LIKELIHOOD_KEYS = ("family", "interventions", "jacobian")
 JACOBIAN = ("auto", "always", "never")

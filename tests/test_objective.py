@@ -116,3 +116,12 @@ def test_a_shard_uses_the_whole_problems_particles():
     sim = bg.simulate(100, 300, seed=0)  # observational: shards allowed; K = 6 for all genes
     shard = bg.fit(sim.data, targets=list(sim.data.genes[:5]), num_steps=5, psis_draws=0)
     assert shard.diagnostics["num_particles"] == 6
+
+
+def test_objective_label_names_what_was_trained():
+    from bayesgrn.spec import objective_label
+
+    assert objective_label({"objective": "iw", "num_particles": 8}) == "IW bound (8 particles)"
+    assert objective_label({"objective": "iw", "num_particles": 1}) == "ELBO"  # the same bound
+    assert objective_label({"objective": "elbo", "num_particles": 4}) == "ELBO"
+    assert objective_label({"final_elbo": -1.0}) == "ELBO"  # summaries from before stop 13

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 import bayesgrn
+from bayesgrn.spec import objective_label
 
 FIT_ORDER = ("edges.tsv", "selected.tsv", "posterior.npz", "summary.json")
 #: ``bayesgrn report RUN_DIR`` adds this file to a run directory (so --overwrite may replace it)
@@ -95,7 +96,8 @@ def report_fit(out: Path, posterior: bayesgrn.Posterior) -> None:
     print(
         f"fitted {info['n_regulators']} regulators x {info['n_targets']} targets "
         f"({n_edges} candidate edges) on {info['device']} in {info['seconds']:.1f} s, "
-        f"{info.get('steps')} steps, final ELBO {info.get('final_elbo', float('nan')):.6g}, "
+        f"{info.get('steps')} steps, final {objective_label(info)} "
+        f"{info.get('final_elbo', float('nan')):.6g}, "
         f"converged={info.get('converged')}"
     )
     if "pareto_k" in info:
