@@ -213,7 +213,7 @@ def fit(
     plan = plan_memory(
         data.n_samples,
         data.n_genes,
-        len(data.regulators),
+        n_regulators,
         n_targets=None if targets is None else len(targets),
         subsample_size=subsample_size if method == "svi" else None,
         num_draws=spec.svi.num_draws if method == "svi" else num_samples,

@@ -42,7 +42,7 @@ factors for the intercepts :math:`b_{kj}`. They differ in the weight factor:
     that regression leaves out (the Jacobian term of the exact likelihood). It couples
     every weight with its own scale *and* with the other weights of its target, at the
     cost of one regulators x regulators Cholesky factor per target and step, from Gram
-    matrices computed once (Gaussian family only; see :meth:`HorseshoeGuide._conditional_z`).
+    matrices computed once (Gaussian family only; see :meth:`HorseshoeGuide._joint_z`).
 """
 
 from __future__ import annotations
@@ -185,7 +185,7 @@ class HorseshoeGuide(nn.Module):
             "xsum", torch.einsum("sk,st,sr->tkr", onehot, a, regs), persistent=False
         )
 
-    def _conditional_z(
+    def _joint_z(
         self,
         inputs: ModelInputs,
         tau: torch.Tensor,
@@ -193,12 +193,14 @@ class HorseshoeGuide(nn.Module):
         sigma: torch.Tensor,
         b: torch.Tensor,
         lam: torch.Tensor,
-    ) -> dist.MultivariateNormal:
-        r"""``q(z_{.j} | scales)``: target ``j``'s Gaussian regression posterior in ``z``.
+    ) -> dist.TorchDistribution:
+        r"""Return the per-target joint factor of ``z`` ("lowrank" and "conditional" guides).
 
-        With :math:`g = \tau_j\tilde\lambda_{.j} A_{.j}`, Gram matrix :math:`G_j`, residual
-        cross-products :math:`c_j = X^\top(y_j - b_{k(\cdot)j})` over the target's active
-        samples and the learned factor :math:`\mathcal N(W; m, \operatorname{diag} v)`:
+        ``"lowrank"``: :math:`\mathcal N(m_j, F_j F_j^\top + \operatorname{diag}(d_j))`.
+        ``"conditional"``: target ``j``'s Gaussian regression posterior in ``z`` given the
+        scales. With :math:`g = \tau_j\tilde\lambda_{.j} A_{.j}`, Gram matrix :math:`G_j`,
+        residual cross-products :math:`c_j = X^\top(y_j - b_{k(\cdot)j})` over the target's
+        active samples and the learned factor :math:`\mathcal N(W; m, \operatorname{diag} v)`:
 
         .. math::
 
@@ -206,6 +208,10 @@ class HorseshoeGuide(nn.Module):
                 \operatorname{diag}(g), \qquad
             q(z_{.j}) = \mathcal N\big(P_j^{-1} g \circ (c_j/\sigma_j^2 + m/v),\; P_j^{-1}\big).
         """
+        if self.kind == "lowrank":
+            return dist.LowRankMultivariateNormal(
+                self.w_loc.T, self.w_factor, _positive(self.w_raw).T.square()
+            )
         g = (tau * regularized_scale(lam, tau, c2) * inputs.allowed).transpose(-1, -2)
         s2 = sigma.square()
         s2 = (s2 if s2.dim() == 1 else s2.squeeze(-2)).unsqueeze(-1)  # (..., n_targets, 1)
@@ -220,22 +226,6 @@ class HorseshoeGuide(nn.Module):
         if g.dim() > 2:  # draws/particles: keep the plate's singleton regulators dim
             mean, precision = mean.unsqueeze(-3), precision.unsqueeze(-4)
         return dist.MultivariateNormal(mean, precision_matrix=precision)
-
-    def _joint_z(
-        self,
-        inputs: ModelInputs,
-        tau: torch.Tensor,
-        c2: torch.Tensor,
-        sigma: torch.Tensor,
-        b: torch.Tensor,
-        lam: torch.Tensor,
-    ) -> dist.TorchDistribution:
-        """Return the per-target joint factor of ``z`` ("lowrank" and "conditional" guides)."""
-        if self.kind == "conditional":
-            return self._conditional_z(inputs, tau, c2, sigma, b, lam)
-        return dist.LowRankMultivariateNormal(
-            self.w_loc.T, self.w_factor, _positive(self.w_raw).T.square()
-        )
 
     def forward(
         self, inputs: ModelInputs, prior: PriorSpec, subsample_size: int | None = None
@@ -270,13 +260,12 @@ class HorseshoeGuide(nn.Module):
             with regulators:
                 if self.kind in ("lowrank", "conditional"):
                     z = pyro.sample("z", dist.Delta(z_joint))
-                else:
-                    if self.kind == "conjugate":
-                        g = tau * regularized_scale(lam, tau, c2)  # (n_reg, n_targets)
-                        g2, v = g.square(), self.w_raw.exp()
-                        z_loc = g * self.w_loc / (g2 + v)
-                        z_scale = torch.sqrt(v / (g2 + v)).clamp(min=_MIN_SCALE)
-                    else:
-                        z_loc, z_scale = self.w_loc, _positive(self.w_raw)
+                elif self.kind == "conjugate":
+                    g = tau * regularized_scale(lam, tau, c2)  # (n_reg, n_targets)
+                    g2, v = g.square(), self.w_raw.exp()
+                    z_loc = g * self.w_loc / (g2 + v)
+                    z_scale = torch.sqrt(v / (g2 + v)).clamp(min=_MIN_SCALE)
                     z = pyro.sample("z", dist.Normal(z_loc, z_scale))
+                else:
+                    z = pyro.sample("z", dist.Normal(self.w_loc, _positive(self.w_raw)))
         return {"tau": tau, "c2": c2, "sigma": sigma, "b": b, "lam": lam, "z": z, **nonlinear}

@@ -21,6 +21,9 @@ from typing import Any
 FAMILIES = ("gaussian", "sigmoid", "negbinomial")
 GUIDES = ("conjugate", "normal", "lowrank", "conditional")
 OBJECTIVES = ("elbo", "iw")
+INTERVENTIONS = ("cut", "ignore")
+LIKELIHOOD_KEYS = ("family", "interventions", "jacobian")
+JACOBIAN = ("auto", "always", "never")
 
 
 def objective_label(diagnostics: Mapping[str, Any]) -> str:
@@ -34,9 +37,6 @@ def objective_label(diagnostics: Mapping[str, Any]) -> str:
     if diagnostics.get("objective") == "iw" and particles > 1:
         return f"IW bound ({particles} particles)"
     return "ELBO"
-INTERVENTIONS = ("cut", "ignore")
-LIKELIHOOD_KEYS = ("family", "interventions", "jacobian")
-JACOBIAN = ("auto", "always", "never")
 
 
 @dataclass(frozen=True)

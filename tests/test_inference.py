@@ -158,7 +158,7 @@ def test_conditional_guide_is_the_regression_posterior_given_the_scales():
     b = torch.randn(n_cond, n_tgt, generator=gen, dtype=torch.float64)
     lam = torch.rand(n_reg, n_tgt, generator=gen, dtype=torch.float64) * 3
     with torch.no_grad():
-        q = guide._conditional_z(inputs, tau, c2, sigma, b, lam)
+        q = guide._joint_z(inputs, tau, c2, sigma, b, lam)
     g = (tau * regularized_scale(lam, tau, c2) * inputs.allowed).numpy()
     x = inputs.x.numpy()
     regs = x[:, inputs.regulator_index.numpy()]

@@ -95,8 +95,8 @@ def importance_log_weights(
     if inputs.family == "sigmoid" and inputs.jacobian_targets is not None:
         # the nonlinear Jacobian holds one regulators x regulators matrix per sample
         per_draw += 4 * inputs.n_samples * inputs.n_regulators**2 * inputs.x.element_size()
-    totals, parts = [], []
     per_draw += guide.draw_bytes(inputs)
+    totals, parts = [], []
     for _, size in chunks(num_draws, CHUNK_BYTES, per_draw):
         guide_trace, model_trace = replayed_traces(
             guide, inputs, inputs, spec.prior, size, "psis_draws"

@@ -31,7 +31,7 @@ from bayesgrn.infer.checkpoint import (
     to_cpu,
 )
 from bayesgrn.infer.control import StopFlag
-from bayesgrn.infer.objective import make_objective, resolve_particles
+from bayesgrn.infer.objective import make_objective
 from bayesgrn.infer.psis import psis_diagnostics
 from bayesgrn.infer.replay import chunks
 from bayesgrn.model import ModelInputs, grn_model, horseshoe_weights
@@ -81,7 +81,7 @@ def run_svi(
     psis_draws: int = 0,
     heldout: ModelInputs | None = None,
     heldout_draws: int = 200,
-    num_particles: int | None = None,
+    num_particles: int = 1,
 ) -> SVIResult:
     """Fit the guide by SVI and draw from it. Call inside :func:`bayesgrn._torch.seeded`.
 
@@ -114,8 +114,8 @@ def run_svi(
         ``heldout_lpd`` (see :mod:`bayesgrn.predictive`). It is computed after every other
         draw, so it leaves the fit's draws unchanged.
     num_particles
-        Particles per step; ``None`` resolves ``spec.svi.num_particles`` on these inputs
-        (:func:`~bayesgrn.infer.objective.resolve_particles`).
+        Particles per step, already resolved from ``spec.svi.num_particles`` on the whole
+        problem (:func:`~bayesgrn.infer.objective.resolve_particles`, called by ``fit``).
 
     Notes
     -----
@@ -129,13 +129,7 @@ def run_svi(
     stop = stop or StopFlag()
     steps_max = int(num_steps if num_steps is not None else cfg.num_steps)
     guide = HorseshoeGuide(inputs, spec.prior, spec.guide)
-    if num_particles is None:
-        batch = subsample_size or inputs.n_samples
-        num_particles = resolve_particles(
-            cfg.num_particles, inputs.n_regulators, inputs.n_targets, batch
-        )
-    particles = int(num_particles)
-    elbo = make_objective(cfg.objective, particles, max_plate_nesting=2)
+    elbo = make_objective(cfg.objective, num_particles, max_plate_nesting=2)
     optimizer = torch.optim.Adam(guide.parameters(), lr=cfg.lr)
     gamma = cfg.lr_decay ** (1.0 / max(steps_max, 1))
     schedule = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=gamma)
@@ -240,7 +234,7 @@ def run_svi(
         psis,
         heldout_lpd,
         site_draws,
-        particles,
+        num_particles,
     )
 
 
