@@ -251,7 +251,7 @@ def nuts_posterior(data: bg.ExpressionData, k: int, args: argparse.Namespace) ->
     cache = None
     if args.nuts_cache:
         name = (
-            f"nuts_{args.nuts_simulator}_{args.model}_g{args.genes}_n{args.samples}"
+            f"nuts_{args.nuts_simulator}_{Path(args.model).stem}_g{args.genes}_n{args.samples}"
             f"_ko{int(args.knockouts)}_s{args.seed + 1000 + k}_m{args.nuts_samples}.npz"
         )
         cache = Path(args.nuts_cache) / name
@@ -279,8 +279,8 @@ def run_nuts(args: argparse.Namespace) -> None:
         f"{'set':>4} {'sd ratio (median)':>18} {'|dp_edge|<0.1':>14} {'corr(mean)':>11} "
         f"{'svi s':>7} {'nuts s':>7}"
     )
+    simulator = SIMULATORS[args.nuts_simulator]
     for k in range(args.nuts):
-        simulator = SIMULATORS[args.nuts_simulator]
         data, _ = simulator(args.genes, args.samples, args.seed + 1000 + k, args.knockouts)
         t0 = time.perf_counter()
         svi = bg.fit(
