@@ -164,3 +164,35 @@ def reliability_table(
         }
     )
     return table
+
+
+def calibration_error_floor(
+    p_edge: np.ndarray, bins: int = 10, n_sim: int = 200, seed: int = 0
+) -> np.ndarray:
+    r"""ECEs of *perfectly calibrated* probabilities: the noise floor of :func:`reliability_table`.
+
+    The expected calibration error of a finite set of pairs is positive even when every
+    ``p_edge`` is exactly right, because each bin's observed frequency is a binomial
+    proportion. This draws ``n_sim`` label sets :math:`y_i \sim \mathrm{Bernoulli}(p_i)`
+    (labels that ``p_edge`` describes exactly) and returns their ECEs, so a measured ECE can
+    be read against what calibrated probabilities on the same pairs would show.
+
+    Parameters
+    ----------
+    p_edge
+        The predicted probabilities, any shape (flattened).
+    bins, n_sim, seed
+        Bins of the ECE, number of simulated label sets, seed of their generator.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_sim,)`` ECEs; compare a measured ECE with, e.g., their mean and 95% quantile.
+    """
+    if n_sim < 1:
+        raise ValueError(f"n_sim must be >= 1, got {n_sim}")
+    p = np.clip(np.asarray(p_edge, dtype=np.float64).ravel(), 0.0, 1.0)
+    rng = np.random.default_rng(seed)
+    return np.array(
+        [reliability_table(p, rng.random(p.size) < p, bins).attrs["ece"] for _ in range(n_sim)]
+    )

@@ -53,11 +53,35 @@ from pathlib import Path
 import numpy as np
 
 import bayesgrn as bg
-from bayesgrn.calibration import reliability_table
+from bayesgrn.calibration import calibration_error_floor, reliability_table
 from bayesgrn.simulate import steady_states
 
 LEVELS = (0.5, 0.8, 0.9, 0.95)
 FDR_LEVELS = (0.05, 0.1, 0.2)
+BOOTSTRAP = 1000  # resamples of the data sets behind each interval
+
+
+def mean_se(values: list[float]) -> str:
+    """``mean ± standard error`` over data sets (the sets are the independent units)."""
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v)]
+    se = v.std(ddof=1) / np.sqrt(v.size) if v.size > 1 else np.nan
+    return f"{v.mean():.3f} ± {se:.3f}"
+
+
+def ece_over_sets(results: list[dict], index: np.ndarray) -> float:
+    p = np.concatenate([results[i]["p_edge"] for i in index])
+    truth = np.concatenate([results[i]["truth"] for i in index])
+    return reliability_table(p, truth).attrs["ece"]
+
+
+def ece_interval(results: list[dict], seed: int = 0) -> tuple[float, float]:
+    """90% percentile interval of the ECE, resampling whole data sets."""
+    rng = np.random.default_rng(seed)
+    n = len(results)
+    eces = [ece_over_sets(results, rng.integers(0, n, n)) for _ in range(BOOTSTRAP)]
+    lo, hi = np.quantile(eces, [0.05, 0.95])
+    return float(lo), float(hi)
 
 
 def prior_network(n_genes: int, n_obs: int, rng: np.random.Generator) -> np.ndarray:
@@ -211,7 +235,16 @@ def run_simulator(name: str, args: argparse.Namespace) -> None:
     )
     print(f"interval coverage, all pairs        {cover}")
     print(f"interval coverage, |W_std| > delta  {cover_real}")
+    print(f"90% coverage over data sets (mean ± SE): {mean_se([r['cover90'] for r in results])}")
     print(f"p_edge ECE (10 bins): {err:.3f}   (pairs: {p.size}, real edges: {int(truth.sum())})")
+    if len(results) > 1:
+        lo, hi = ece_interval(results)
+        floor = calibration_error_floor(p)
+        print(
+            f"  90% interval over data sets [{lo:.3f}, {hi:.3f}]; ECE of perfectly calibrated "
+            f"probabilities on these pairs: {floor.mean():.3f} (95% quantile "
+            f"{np.quantile(floor, 0.95):.3f})"
+        )
     either = np.concatenate([r["truth_either"] for r in results])
     print(
         "p_edge ECE against 'an edge in either direction': "
@@ -226,7 +259,8 @@ def run_simulator(name: str, args: argparse.Namespace) -> None:
     for q in FDR_LEVELS:
         fdp = np.mean([r[f"fdp{q}"] for r in results])
         n_sel = np.mean([r[f"n_sel{q}"] for r in results])
-        print(f"select(fdr={q}): realised FDR {fdp:.3f}, mean selected {n_sel:.1f}")
+        se = mean_se([r[f"fdp{q}"] for r in results]).split("± ")[1]
+        print(f"select(fdr={q}): realised FDR {fdp:.3f} ± {se} (SE), mean selected {n_sel:.1f}")
 
 
 def guide_kw(args: argparse.Namespace) -> dict:
@@ -246,13 +280,19 @@ def guide_label(args: argparse.Namespace) -> str:
     return "".join(f", {p}" for p in parts if p)
 
 
-def nuts_posterior(data: bg.ExpressionData, k: int, args: argparse.Namespace) -> bg.Posterior:
-    """NUTS on one data set, read from ``--nuts-cache`` when an identical run was saved there."""
+def nuts_posterior(
+    data: bg.ExpressionData, k: int, args: argparse.Namespace, chain: int = 0
+) -> bg.Posterior:
+    """One NUTS chain on one data set, read from ``--nuts-cache`` when saved there before.
+
+    Chain ``c`` runs with seed ``k + 100 c``; chain 0 keeps the cache name of earlier runs.
+    """
     cache = None
     if args.nuts_cache:
         name = (
             f"nuts_{args.nuts_simulator}_{Path(args.model).stem}_g{args.genes}_n{args.samples}"
-            f"_ko{int(args.knockouts)}_s{args.seed + 1000 + k}_m{args.nuts_samples}.npz"
+            f"_ko{int(args.knockouts)}_s{args.seed + 1000 + k}_m{args.nuts_samples}"
+            f"{f'_c{chain}' if chain else ''}.npz"
         )
         cache = Path(args.nuts_cache) / name
         if cache.is_file():
@@ -261,7 +301,7 @@ def nuts_posterior(data: bg.ExpressionData, k: int, args: argparse.Namespace) ->
         data,
         model=args.model,
         method="nuts",
-        seed=k,
+        seed=k + 100 * chain,
         num_samples=args.nuts_samples,
         warmup_steps=args.nuts_samples,
     )
@@ -270,34 +310,63 @@ def nuts_posterior(data: bg.ExpressionData, k: int, args: argparse.Namespace) ->
     return post
 
 
+def agreement(a: bg.Posterior, b: bg.Posterior) -> tuple[float, float, float]:
+    """Median sd ratio a/b, share of pairs with ``|p_edge|`` within 0.1, corr of the means."""
+    mask = a.allowed
+    sd_ratio = a.matrix("sd").to_numpy()[mask] / b.matrix("sd").to_numpy()[mask]
+    dp = np.abs(a.matrix("p_edge").to_numpy() - b.matrix("p_edge").to_numpy())[mask]
+    corr = np.corrcoef(a.matrix("mean").to_numpy()[mask], b.matrix("mean").to_numpy()[mask])
+    return float(np.median(sd_ratio)), float(np.mean(dp < 0.1)), float(corr[0, 1])
+
+
 def run_nuts(args: argparse.Namespace) -> None:
+    chains = args.nuts_chains
     print(
-        f"\n== SVI{guide_label(args)} vs NUTS: {args.nuts} {args.nuts_simulator} data sets, "
-        f"{args.genes} genes =="
+        f"\n== SVI{guide_label(args)} vs NUTS ({chains} chain(s) of {args.nuts_samples} pooled): "
+        f"{args.nuts} {args.nuts_simulator} data sets, {args.genes} genes =="
     )
     print(
         f"{'set':>4} {'sd ratio (median)':>18} {'|dp_edge|<0.1':>14} {'corr(mean)':>11} "
-        f"{'svi s':>7} {'nuts s':>7}"
+        f"{'svi s':>7} {'nuts s':>7}" + ("   NUTS chain 1 vs 2: sd ratio, |dp|<0.1" * (chains > 1))
     )
     simulator = SIMULATORS[args.nuts_simulator]
+    rows, chain_rows, svi_truth, nuts_truth = [], [], [], []
     for k in range(args.nuts):
-        data, _ = simulator(args.genes, args.samples, args.seed + 1000 + k, args.knockouts)
+        data, w = simulator(args.genes, args.samples, args.seed + 1000 + k, args.knockouts)
         t0 = time.perf_counter()
         svi = bg.fit(
             data, model=args.model, seed=k, num_steps=args.steps, psis_draws=0, **guide_kw(args)
         )
         t1 = time.perf_counter()
-        nuts = nuts_posterior(data, k, args)
+        runs = [nuts_posterior(data, k, args, chain) for chain in range(chains)]
         t2 = time.perf_counter()
-        mask = svi.allowed
-        sd_ratio = svi.matrix("sd").to_numpy()[mask] / nuts.matrix("sd").to_numpy()[mask]
-        dp = np.abs(svi.matrix("p_edge").to_numpy() - nuts.matrix("p_edge").to_numpy())[mask]
-        corr = np.corrcoef(
-            svi.matrix("mean").to_numpy()[mask], nuts.matrix("mean").to_numpy()[mask]
-        )[0, 1]
-        print(
-            f"{k:>4} {np.median(sd_ratio):>18.3f} {np.mean(dp < 0.1):>14.3f} {corr:>11.3f} "
+        nuts = runs[0].replace(w_draws=np.concatenate([r.w_draws for r in runs]))
+        rows.append(agreement(svi, nuts))
+        svi_truth.append(assess(svi, data, w))
+        nuts_truth.append(assess(nuts, data, w))
+        line = (
+            f"{k:>4} {rows[-1][0]:>18.3f} {rows[-1][1]:>14.3f} {rows[-1][2]:>11.3f} "
             f"{t1 - t0:>7.0f} {t2 - t1:>7.0f}"
+        )
+        if chains > 1:
+            chain_rows.append(agreement(runs[0], runs[1]))
+            line += f"   {chain_rows[-1][0]:>8.3f} {chain_rows[-1][1]:>8.3f}"
+        print(line)
+    sd, close, _ = np.array(rows).T
+    print(
+        f"SVI vs NUTS: median over sets of the median sd ratio {np.median(sd):.2f}; "
+        f"p_edge within 0.1 for {np.mean(close):.1%} of pairs (mean over sets)"
+    )
+    if chain_rows:
+        csd, cclose, _ = np.array(chain_rows).T
+        print(
+            f"NUTS chain 1 vs chain 2 (the reference's own Monte Carlo noise): sd ratio "
+            f"{np.median(csd):.2f}, p_edge within 0.1 for {np.mean(cclose):.1%} of pairs"
+        )
+    for label, res in (("SVI", svi_truth), ("NUTS", nuts_truth)):
+        print(
+            f"{label:>4} against the truth: 90% coverage {mean_se([r['cover90'] for r in res])}, "
+            f"realised FDR at q=0.1 {mean_se([r['fdp0.1'] for r in res])}"
         )
 
 
@@ -310,6 +379,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--simulators", nargs="+", default=list(SIMULATORS), choices=SIMULATORS)
     parser.add_argument("--nuts", type=int, default=0, help="data sets for SVI vs NUTS")
     parser.add_argument("--nuts-samples", type=int, default=500)
+    parser.add_argument(
+        "--nuts-chains",
+        type=int,
+        default=1,
+        help="NUTS chains per data set, pooled (seeds k + 100 c)",
+    )
     parser.add_argument(
         "--nuts-simulator", default="prior", choices=SIMULATORS, help="data sets for --nuts"
     )

@@ -19,7 +19,7 @@ from matplotlib.colors import to_hex
 from matplotlib.patches import FancyArrowPatch
 
 from bayesgrn import plots
-from bayesgrn.calibration import calibration_table
+from bayesgrn.calibration import calibration_error_floor, calibration_table, reliability_table
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 GENES = tuple(f"G{i}" for i in range(1, 9))
@@ -297,3 +297,20 @@ def test_network_layout_keeps_components_apart():
             assert apart  # bounding boxes do not overlap
     edges = [np.linalg.norm(pos[u] - pos[v]) for u, v in graph.edges()]
     assert min(edges) > 0.5  # no component is shrunk to a dot
+
+
+def test_calibration_error_floor_separates_calibrated_from_overconfident_probabilities():
+    rng = np.random.default_rng(3)
+    p = rng.beta(0.3, 1.5, 2000)  # mostly small, some near 1: like p_edge over 10-gene fits
+    floor = calibration_error_floor(p, n_sim=100, seed=1)
+    assert floor.shape == (100,)
+    assert np.all(floor > 0)
+    calibrated = reliability_table(p, rng.random(p.size) < p).attrs["ece"]
+    overconfident = reliability_table(p, rng.random(p.size) < 0.8 * p).attrs["ece"]
+    assert calibrated <= np.quantile(floor, 0.99)
+    assert overconfident > floor.max()
+    # the floor is sampling noise: 100x the pairs, about a tenth of the error
+    many = calibration_error_floor(np.tile(p, 100), n_sim=5, seed=1)
+    assert many.mean() < 0.25 * floor.mean()
+    with pytest.raises(ValueError, match="n_sim"):
+        calibration_error_floor(p, n_sim=0)
