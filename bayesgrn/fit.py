@@ -27,6 +27,7 @@ from bayesgrn.data import BayesGRNInputError, ExpressionData
 from bayesgrn.infer import METHODS
 from bayesgrn.infer.checkpoint import CheckpointConfig
 from bayesgrn.infer.control import stop_on_signals
+from bayesgrn.infer.convergence import RHAT_WARN
 from bayesgrn.infer.objective import resolve_particles
 from bayesgrn.infer.psis import KHAT_THRESHOLD
 from bayesgrn.inputs import build_inputs, clamped_regulators, use_jacobian
@@ -54,6 +55,7 @@ def fit(
     subsample_size: int | None = None,
     num_samples: int = 500,
     warmup_steps: int = 500,
+    num_chains: int = 1,
     dtype: str = "float32",
     num_threads: int | None = None,
     known_edges: EdgeSource | None = None,
@@ -69,7 +71,7 @@ def fit(
     heldout: ExpressionData | pd.DataFrame | np.ndarray | None = None,
     heldout_draws: int = 200,
 ) -> Posterior:
-    """Fit the network posterior.
+    r"""Fit the network posterior.
 
     Parameters
     ----------
@@ -91,7 +93,13 @@ def fit(
     subsample_size
         Minibatch size over samples for SVI (likelihood rescaled by Pyro's plate).
     num_samples, warmup_steps
-        NUTS draws and warm-up iterations.
+        NUTS draws and warm-up iterations (per chain).
+    num_chains
+        NUTS chains, run one after another and pooled (``num_chains * num_samples`` draws).
+        With two or more, the split-:math:`\hat R` of every weight is computed and a
+        warning names the weights whose chains disagree (``diagnostics["rhat_max"]``,
+        ``"rhat_n_above"``, ``"rhat_worst"``); on multimodal horseshoe posteriors one chain
+        can look converged while missing a mode.
     dtype
         ``"float32"`` (default) or ``"float64"``.
     num_threads
@@ -189,6 +197,10 @@ def fit(
         )
     if checkpoint_every < 0:
         raise ValueError(f"checkpoint_every must be >= 0, got {checkpoint_every}")
+    if not isinstance(num_chains, int) or num_chains < 1:
+        raise ValueError(f"num_chains must be an integer >= 1, got {num_chains!r}")
+    if num_chains > 1 and method != "nuts":
+        raise ValueError("num_chains applies to method='nuts' only (SVI fits one guide)")
     if (checkpoint is not None or resume) and method != "svi":
         raise ValueError("checkpoint/resume apply to method='svi' only")
     if resume and checkpoint is None:
@@ -216,7 +228,7 @@ def fit(
         n_regulators,
         n_targets=None if targets is None else len(targets),
         subsample_size=subsample_size if method == "svi" else None,
-        num_draws=spec.svi.num_draws if method == "svi" else num_samples,
+        num_draws=spec.svi.num_draws if method == "svi" else num_samples * num_chains,
         num_particles=particles,
         dtype=DTYPES[dtype],
         device_type=torch_device.type,
@@ -299,8 +311,16 @@ def fit(
             from bayesgrn.infer.nuts import run_nuts
 
             w_draws, site_means, diagnostics = run_nuts(
-                inputs, spec, num_samples=num_samples, warmup_steps=warmup_steps, progress=progress
+                inputs,
+                spec,
+                num_samples=num_samples,
+                warmup_steps=warmup_steps,
+                num_chains=num_chains,
+                progress=progress,
             )
+            if "rhat" in diagnostics:
+                rhat = order.weights_to_caller(diagnostics.pop("rhat"))
+                diagnostics.update(_rhat_summary(rhat, caller_data.regulators, target_names))
             losses, site_draws = np.zeros(0), {}
     seconds = time.perf_counter() - start
     diagnostics.update(
@@ -363,6 +383,32 @@ def _resolve_targets(data: ExpressionData, targets: Sequence[str] | None) -> tup
         raise BayesGRNInputError("targets lists a gene more than once")
     keep = set(wanted)
     return tuple(g for g in data.genes if g in keep)
+
+
+def _rhat_summary(
+    rhat: np.ndarray, regulators: tuple[str, ...], target_names: tuple[str, ...]
+) -> dict[str, Any]:
+    """Summarise the weights' split-R-hat (caller's order) and warn when chains disagree."""
+    finite = np.where(np.isfinite(rhat), rhat, 0.0)
+    bad = np.argwhere(finite > RHAT_WARN)
+    order = np.argsort(-finite[bad[:, 0], bad[:, 1]])[:5]
+    worst = [f"{regulators[r]} -> {target_names[t]} ({finite[r, t]:.2f})" for r, t in bad[order]]
+    if bad.size:
+        logger.warning(
+            "NUTS chains disagree (split R-hat > %.2f) for %d of %d weights (worst: %s): "
+            "the posterior has modes the chains do not all visit, or the chains are too "
+            "short; run more or longer chains before using this posterior as a reference",
+            RHAT_WARN,
+            len(bad),
+            int(np.isfinite(rhat).sum()),
+            ", ".join(worst),
+        )
+    return {
+        "rhat_max": float(finite.max(initial=0.0)),
+        "rhat_n_above": int(len(bad)),
+        "rhat_threshold": RHAT_WARN,
+        "rhat_worst": worst,
+    }
 
 
 def _psis_to_caller(

@@ -336,7 +336,11 @@ class Posterior:
         )
 
     def to_arviz(self) -> Any:
-        """Return ArviZ data: ``W`` (dims chain, draw, regulator, target) and provenance."""
+        """Return ArviZ data: ``W`` (dims chain, draw, regulator, target) and provenance.
+
+        A NUTS fit with several chains keeps them apart (``az.rhat``/``az.ess`` work on it);
+        an SVI fit's draws are independent and form one chain.
+        """
         attrs = {
             "model": str(self.spec.get("name")),
             "spec_hash": self.spec_hash,
@@ -345,8 +349,11 @@ class Posterior:
             "seed": self.seed,
             "device": self.device,
         }
+        chains = int(self.diagnostics.get("num_chains", 1)) if self.method == "nuts" else 1
+        if chains < 1 or self.n_draws % chains:
+            chains = 1  # an edited posterior whose draws no longer split into its chains
         return to_inference_data(
-            {"W": self.w_draws[None]},
+            {"W": self.w_draws.reshape(chains, -1, *self.w_draws.shape[1:])},
             coords={"regulator": list(self.regulators), "target": list(self.targets)},
             dims={"W": ["regulator", "target"]},
             attrs=attrs,

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 import bayesgrn as bg
+from bayesgrn.infer.convergence import split_rhat
 from bayesgrn.infer.svi import _ConvergenceMonitor
 from bayesgrn.spec import GuideSpec
 
@@ -80,6 +81,47 @@ def test_nuts_runs_on_the_same_model_and_returns_a_posterior():
     assert post.w_draws.shape == (20, 3, 3)
     assert np.isfinite(post.w_draws).all()
     assert (post.w_draws[:, [0, 1, 2], [0, 1, 2]] == 0).all()
+
+
+def test_nuts_chains_are_pooled_kept_apart_for_arviz_and_checked_with_rhat():
+    post = bg.fit(
+        _three_genes(), method="nuts", num_samples=20, warmup_steps=20, num_chains=2, seed=0
+    )
+    assert post.w_draws.shape == (40, 3, 3)
+    diag = post.diagnostics
+    assert diag["num_chains"] == 2
+    assert len(diag["divergences_per_chain"]) == 2
+    assert np.isfinite(diag["rhat_max"])
+    assert diag["rhat_max"] >= 0.9  # split R-hat sits at or above about 1
+    assert len(diag["rhat_worst"]) == min(diag["rhat_n_above"], 5)
+    # the chains are different draws (each its own warm-up), kept apart in ArviZ
+    assert not np.array_equal(post.w_draws[:20], post.w_draws[20:])
+    assert post.to_arviz().posterior["W"].shape == (2, 20, 3, 3)
+
+
+def test_num_chains_is_checked():
+    with pytest.raises(ValueError, match="num_chains must be an integer >= 1"):
+        bg.fit(_three_genes(), method="nuts", num_chains=0)
+    with pytest.raises(ValueError, match="num_chains applies to method='nuts' only"):
+        bg.fit(_three_genes(), num_chains=2)
+
+
+def test_split_rhat_matches_arviz_and_flags_chains_in_different_modes():
+    az = pytest.importorskip("arviz")
+    rng = np.random.default_rng(0)
+    for draws in (
+        rng.normal(size=(2, 100)),
+        rng.standard_cauchy(size=(4, 101)),  # heavy tails, odd length (middle draw dropped)
+        np.stack([rng.normal(size=200), rng.normal(size=200) + 0.5]),  # shifted chains
+        np.stack([rng.normal(size=50), 3.0 * rng.normal(size=50)]),  # different scales
+    ):
+        assert split_rhat(draws[..., None])[0] == pytest.approx(az.rhat(draws), rel=1e-9)
+    two_modes = np.stack([rng.normal(1.0, 0.1, 300), rng.normal(-1.0, 0.1, 300)])
+    assert split_rhat(two_modes[..., None])[0] > 1.5  # rank-based: about 1.8 at full separation
+    fixed = split_rhat(np.zeros((2, 10, 3)))  # a weight fixed at 0 (a self-edge)
+    assert np.isnan(fixed).all()
+    with pytest.raises(ValueError, match="draws >= 4"):
+        split_rhat(np.zeros((2, 3)))
 
 
 @pytest.mark.slow
