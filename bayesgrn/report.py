@@ -265,6 +265,9 @@ def _summary_table(
     pareto = _pareto_line(summary)
     if pareto:
         rows.append(("Pareto k-hat", pareto))
+    nuts = _nuts_line(summary)
+    if nuts:
+        rows.append(("NUTS chains", nuts))
     restarts = summary.get("restarts")
     if restarts:
         rows.append(("restarts", f"{len(restarts)} after non-finite values"))
@@ -311,6 +314,19 @@ def _pareto_line(summary: dict[str, Any]) -> str:
     return text
 
 
+def _nuts_line(summary: dict[str, Any]) -> str:
+    if summary.get("method") != "nuts" or "num_chains" not in summary:
+        return ""
+    text = f"{summary['num_chains']} × {summary.get('num_samples')} draws"
+    text += f", {summary.get('divergences', 0)} divergent transitions"
+    if _is_number(summary.get("rhat_max")):
+        text += (
+            f"; max split R-hat {summary['rhat_max']:.2f}, {summary.get('rhat_n_above')} "
+            f"weights above {summary.get('rhat_threshold')}"
+        )
+    return text
+
+
 def _warnings(post: Posterior, summary: dict[str, Any]) -> str:
     notes = []
     if post.method == "svi" and summary.get("converged") is False:
@@ -325,6 +341,14 @@ def _warnings(post: Posterior, summary: dict[str, Any]) -> str:
             f"{summary.get('n_targets')} targets: the variational posterior of their incoming "
             "weights may be unreliable (too narrow intervals, over-confident p_edge). Check "
             "them with more steps or method='nuts' on a subset."
+        )
+    if summary.get("method") == "nuts" and summary.get("rhat_n_above"):
+        notes.append(
+            f"The NUTS chains disagree for {summary['rhat_n_above']} weights (split R-hat "
+            f"above {summary.get('rhat_threshold')}; worst: "
+            f"{', '.join(summary.get('rhat_worst', []))}): the posterior has modes the chains "
+            "do not all visit, or the chains are too short. Run more or longer chains before "
+            "using it as a reference."
         )
     if not notes:
         return ""

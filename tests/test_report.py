@@ -148,6 +148,25 @@ def test_report_of_a_posterior_without_an_elbo_trace_escapes_names(post):
     assert "<b>" not in text
 
 
+def test_report_of_nuts_chains_shows_rhat_and_warns_when_they_disagree(post):
+    diagnostics = {
+        "num_chains": 2,
+        "num_samples": 500,
+        "divergences": 3,
+        "rhat_max": 1.83,
+        "rhat_n_above": 2,
+        "rhat_threshold": 1.05,
+        "rhat_worst": ["G1 -> G2 (1.83)", "G2 -> G1 (1.61)"],
+    }
+    nuts = post.replace(losses=np.zeros(0), method="nuts", diagnostics=diagnostics)
+    text = render_report(nuts, top=3)
+    assert "2 × 500 draws, 3 divergent transitions; max split R-hat 1.83" in text
+    assert "The NUTS chains disagree for 2 weights" in text
+    assert "G1 -&gt; G2 (1.83)" in text
+    mixed = nuts.replace(diagnostics={**diagnostics, "rhat_max": 1.01, "rhat_n_above": 0})
+    assert "chains disagree" not in render_report(mixed, top=3)
+
+
 def test_report_errors_name_the_missing_file(run_dir, tmp_path):
     with pytest.raises(BayesGRNInputError, match=r"nowhere.*does not exist.*bayesgrn fit"):
         write_report(tmp_path / "nowhere")
