@@ -201,6 +201,11 @@ def fit(
         raise ValueError(f"num_chains must be an integer >= 1, got {num_chains!r}")
     if num_chains > 1 and method != "nuts":
         raise ValueError("num_chains applies to method='nuts' only (SVI fits one guide)")
+    if num_chains > 1 and num_samples < 4:
+        raise ValueError(
+            f"num_samples must be >= 4 per chain to compare {num_chains} chains "
+            f"(split R-hat halves each chain), got {num_samples}"
+        )
     if (checkpoint is not None or resume) and method != "svi":
         raise ValueError("checkpoint/resume apply to method='svi' only")
     if resume and checkpoint is None:

@@ -104,6 +104,8 @@ def test_num_chains_is_checked():
         bg.fit(_three_genes(), method="nuts", num_chains=0)
     with pytest.raises(ValueError, match="num_chains applies to method='nuts' only"):
         bg.fit(_three_genes(), num_chains=2)
+    with pytest.raises(ValueError, match="num_samples must be >= 4 per chain"):
+        bg.fit(_three_genes(), method="nuts", num_chains=2, num_samples=3)
 
 
 def test_split_rhat_matches_arviz_and_flags_chains_in_different_modes():

@@ -54,7 +54,8 @@ def split_rhat(draws: np.ndarray) -> np.ndarray:
     Parameters
     ----------
     draws
-        ``(n_chains, n_draws, ...)``; at least 2 chains or at least 4 draws.
+        ``(n_chains, n_draws, ...)`` with at least 4 draws per chain (one chain is split
+        into two halves and compared with itself).
 
     Returns
     -------
