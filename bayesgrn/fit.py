@@ -296,7 +296,7 @@ def fit(
                 # the training objective's value (the IW bound for svi.objective = "iw")
                 "final_elbo": float(-np.mean(losses[-min(len(losses), spec.svi.window) :])),
                 "objective": spec.svi.objective,
-                "num_particles": result.num_particles,
+                "num_particles": particles,
                 "subsample_size": subsample_size,
                 "restarts": list(result.restarts),
                 "resumed_from_step": result.resumed_from,

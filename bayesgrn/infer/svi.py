@@ -56,7 +56,6 @@ class SVIResult:
     psis: dict[str, Any] | None = None
     heldout_lpd: np.ndarray | None = None  # (n_heldout,) log pointwise predictive density
     site_draws: dict[str, np.ndarray] | None = None  # per-draw sites a family needs
-    num_particles: int = 1  # particles per step (svi.num_particles, resolved)
 
 
 #: per family, the sites kept draw by draw (besides ``W``) for predictions
@@ -234,7 +233,6 @@ def run_svi(
         psis,
         heldout_lpd,
         site_draws,
-        num_particles,
     )
 
 
