@@ -267,10 +267,9 @@ def run_simulator(name: str, args: argparse.Namespace) -> None:
             f"{row.mean_p_edge:>12.3f} {row.observed:>9.3f}"
         )
     for q in FDR_LEVELS:
-        fdp = np.mean([r[f"fdp{q}"] for r in results])
+        fdr = mean_se([r[f"fdp{q}"] for r in results])
         n_sel = np.mean([r[f"n_sel{q}"] for r in results])
-        se = mean_se([r[f"fdp{q}"] for r in results]).split("± ")[1]
-        print(f"select(fdr={q}): realised FDR {fdp:.3f} ± {se} (SE), mean selected {n_sel:.1f}")
+        print(f"select(fdr={q}): realised FDR {fdr} (SE), mean selected {n_sel:.1f}")
 
 
 def guide_kw(args: argparse.Namespace) -> dict:
