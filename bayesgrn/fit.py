@@ -81,7 +81,10 @@ def fit(
     model
         A bundled spec name (``"horseshoe"``), a path to a TOML spec, or a :class:`ModelSpec`.
     method
-        ``"svi"`` (default) or ``"nuts"`` (small problems; reference posterior).
+        ``"svi"`` (default), ``"nuts"`` (small problems; reference posterior) or ``"gibbs"``
+        (exact blocked Gibbs sampling of the Gaussian model without the Jacobian term --
+        observational data or ``model="horseshoe_pseudolikelihood"`` -- up to a few hundred
+        regulators; see :mod:`bayesgrn.infer.gibbs`).
     seed
         Seeds everything random in the fit; the caller's global RNG is left untouched.
     device
@@ -93,9 +96,10 @@ def fit(
     subsample_size
         Minibatch size over samples for SVI (likelihood rescaled by Pyro's plate).
     num_samples, warmup_steps
-        NUTS draws and warm-up iterations (per chain).
+        NUTS or Gibbs draws and warm-up iterations (per chain).
     num_chains
-        NUTS chains, run one after another and pooled (``num_chains * num_samples`` draws).
+        NUTS or Gibbs chains, run one after another and pooled (``num_chains * num_samples``
+        draws).
         With two or more, the split-:math:`\hat R` of every weight is computed and a
         warning names the weights whose chains disagree (``diagnostics["rhat_max"]``,
         ``"rhat_n_above"``, ``"rhat_worst"``); on multimodal horseshoe posteriors one chain
@@ -199,8 +203,15 @@ def fit(
         raise ValueError(f"checkpoint_every must be >= 0, got {checkpoint_every}")
     if not isinstance(num_chains, int) or num_chains < 1:
         raise ValueError(f"num_chains must be an integer >= 1, got {num_chains!r}")
-    if num_chains > 1 and method != "nuts":
-        raise ValueError("num_chains applies to method='nuts' only (SVI fits one guide)")
+    if num_chains > 1 and method == "svi":
+        raise ValueError(
+            "num_chains applies to method='nuts' or 'gibbs' only (SVI fits one guide)"
+        )
+    if method != "svi" and (num_samples < 1 or warmup_steps < 0):
+        raise ValueError(
+            f"num_samples must be >= 1 and warmup_steps >= 0, got {num_samples} and "
+            f"{warmup_steps}"
+        )
     if num_chains > 1 and num_samples < 4:
         raise ValueError(
             f"num_samples must be >= 4 per chain to compare {num_chains} chains "
@@ -313,9 +324,12 @@ def fit(
                     "rule": "conditional densities of the structural equations, no Jacobian",
                 }
         else:
-            from bayesgrn.infer.nuts import run_nuts
+            if method == "gibbs":
+                from bayesgrn.infer.gibbs import run_gibbs as run_sampler
+            else:
+                from bayesgrn.infer.nuts import run_nuts as run_sampler
 
-            w_draws, site_means, diagnostics = run_nuts(
+            w_draws, site_means, diagnostics = run_sampler(
                 inputs,
                 spec,
                 num_samples=num_samples,
@@ -400,7 +414,7 @@ def _rhat_summary(
     worst = [f"{regulators[r]} -> {target_names[t]} ({finite[r, t]:.2f})" for r, t in bad[order]]
     if bad.size:
         logger.warning(
-            "NUTS chains disagree (split R-hat > %.2f) for %d of %d weights (worst: %s): "
+            "Chains disagree (split R-hat > %.2f) for %d of %d weights (worst: %s): "
             "the posterior has modes the chains do not all visit, or the chains are too "
             "short; run more or longer chains before using this posterior as a reference",
             RHAT_WARN,

@@ -265,9 +265,9 @@ def _summary_table(
     pareto = _pareto_line(summary)
     if pareto:
         rows.append(("Pareto k-hat", pareto))
-    nuts = _nuts_line(summary)
-    if nuts:
-        rows.append(("NUTS chains", nuts))
+    chains = _chains_line(summary)
+    if chains:
+        rows.append((f"{str(summary['method']).upper()} chains", chains))
     restarts = summary.get("restarts")
     if restarts:
         rows.append(("restarts", f"{len(restarts)} after non-finite values"))
@@ -314,11 +314,17 @@ def _pareto_line(summary: dict[str, Any]) -> str:
     return text
 
 
-def _nuts_line(summary: dict[str, Any]) -> str:
-    if summary.get("method") != "nuts" or "num_chains" not in summary:
+def _chains_line(summary: dict[str, Any]) -> str:
+    if summary.get("method") not in ("nuts", "gibbs") or "num_chains" not in summary:
         return ""
     text = f"{summary['num_chains']} × {summary.get('num_samples')} draws"
-    text += f", {summary.get('divergences', 0)} divergent transitions"
+    if summary["method"] == "nuts":
+        text += f", {summary.get('divergences', 0)} divergent transitions"
+    else:
+        accept = summary.get("acceptance") or {}
+        text += ", Metropolis acceptance " + ", ".join(
+            f"{k} {v:.2f}" for k, v in accept.items() if _is_number(v)
+        )
     if _is_number(summary.get("rhat_max")):
         text += (
             f"; max split R-hat {summary['rhat_max']:.2f}, {summary.get('rhat_n_above')} "
@@ -342,9 +348,10 @@ def _warnings(post: Posterior, summary: dict[str, Any]) -> str:
             "weights may be unreliable (too narrow intervals, over-confident p_edge). Check "
             "them with more steps or method='nuts' on a subset."
         )
-    if summary.get("method") == "nuts" and summary.get("rhat_n_above"):
+    if summary.get("method") in ("nuts", "gibbs") and summary.get("rhat_n_above"):
         notes.append(
-            f"The NUTS chains disagree for {summary['rhat_n_above']} weights (split R-hat "
+            f"The {str(summary['method']).upper()} chains disagree for "
+            f"{summary['rhat_n_above']} weights (split R-hat "
             f"above {summary.get('rhat_threshold')}; worst: "
             f"{', '.join(summary.get('rhat_worst', []))}): the posterior has modes the chains "
             "do not all visit, or the chains are too short. Run more or longer chains before "

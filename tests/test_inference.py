@@ -102,7 +102,7 @@ def test_nuts_chains_are_pooled_kept_apart_for_arviz_and_checked_with_rhat():
 def test_num_chains_is_checked():
     with pytest.raises(ValueError, match="num_chains must be an integer >= 1"):
         bg.fit(_three_genes(), method="nuts", num_chains=0)
-    with pytest.raises(ValueError, match="num_chains applies to method='nuts' only"):
+    with pytest.raises(ValueError, match="num_chains applies to method='nuts' or 'gibbs' only"):
         bg.fit(_three_genes(), num_chains=2)
     with pytest.raises(ValueError, match="num_samples must be >= 4 per chain"):
         bg.fit(_three_genes(), method="nuts", num_chains=2, num_samples=3)

@@ -2,4 +2,4 @@
 
 from __future__ import annotations
 
-METHODS = ("svi", "nuts")
+METHODS = ("svi", "nuts", "gibbs")
