@@ -14,10 +14,11 @@ Its posterior can be sampled exactly, without a variational family, by a Gibbs s
 iteration (the regularized horseshoe's conditionals; Makalic & Schmidt 2016 for the
 half-Cauchy augmentation, Piironen & Vehtari 2017 for the slab):
 
-1. :math:`(W_{\cdot j}, b_{\cdot j})` jointly from their Gaussian conditional,
-   precision :math:`Z_j^\top Z_j/\sigma_j^2 + \operatorname{diag}(1/(\tau_j^2\tilde\lambda^2),
-   1/s_b^2)` with :math:`Z_j` the target's active rows of [regulators, condition one-hots];
-   one batched Cholesky factor per target.
+1. :math:`(W_{\cdot j}, b_{\cdot j})` jointly from their Gaussian conditional, whose
+   precision is :math:`Z_j^\top Z_j/\sigma_j^2 + \operatorname{diag}(d_j)` with :math:`Z_j`
+   the target's active rows of [regulators, condition one-hots] and :math:`d_j` the prior
+   precisions :math:`1/(\tau_j^2\tilde\lambda_{rj}^2)` and :math:`1/s_b^2`; one batched
+   Cholesky factor per target.
 2. :math:`\sigma_j^2`: independence Metropolis-Hastings with the conjugate proposal
    :math:`\mathrm{IG}(n_j/2, \mathrm{RSS}_j/2)`; the half-normal prior on :math:`\sigma_j`
    enters the acceptance ratio :math:`w(\sigma) = \sigma\, e^{-\sigma^2/(2 s_\sigma^2)}`.
