@@ -338,8 +338,8 @@ class Posterior:
     def to_arviz(self) -> Any:
         """Return ArviZ data: ``W`` (dims chain, draw, regulator, target) and provenance.
 
-        A NUTS fit with several chains keeps them apart (``az.rhat``/``az.ess`` work on it);
-        an SVI fit's draws are independent and form one chain.
+        A NUTS or Gibbs fit with several chains keeps them apart (``az.rhat``/``az.ess``
+        work on it); an SVI fit's draws are independent and form one chain.
         """
         attrs = {
             "model": str(self.spec.get("name")),
@@ -349,7 +349,7 @@ class Posterior:
             "seed": self.seed,
             "device": self.device,
         }
-        chains = int(self.diagnostics.get("num_chains", 1)) if self.method == "nuts" else 1
+        chains = int(self.diagnostics.get("num_chains", 1))  # only samplers record chains
         if chains < 1 or self.n_draws % chains:
             chains = 1  # an edited posterior whose draws no longer split into its chains
         return to_inference_data(

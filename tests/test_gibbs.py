@@ -42,6 +42,7 @@ def test_gibbs_is_reproducible_and_reports_rhat_with_chains(observational):
     )
     assert two.n_draws == 400
     assert two.diagnostics["num_chains"] == 2
+    assert two.to_arviz().posterior["W"].sizes["chain"] == 2
     assert two.diagnostics["rhat_max"] < 1.1  # a unimodal posterior, 2 x 200 draws
 
 

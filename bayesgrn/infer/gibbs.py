@@ -39,7 +39,6 @@ regulators (the per-target Gram matrices take :math:`T (R + K)^2` numbers).
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import numpy as np
@@ -48,8 +47,6 @@ import torch
 from bayesgrn.infer.convergence import split_rhat
 from bayesgrn.model import ModelInputs
 from bayesgrn.spec import ModelSpec
-
-logger = logging.getLogger(__name__)
 
 #: prior precision standing in for "this weight is zero" (forbidden and self edges)
 _EXCLUDED_PRECISION = 1e12
@@ -175,8 +172,7 @@ class _GibbsSampler:
         for _ in range(_SLAB_STEPS):
             proposal = s.c2 * torch.exp(self.slab_step * torch.randn_like(s.c2))
             log_ratio = self._log_slab(proposal, s) - self._log_slab(s.c2, s)
-            take = torch.rand_like(log_ratio).log() < log_ratio
-            self.accepted["c2"] += float(take.to(torch.float64).mean()) / _SLAB_STEPS
+            take = self._metropolis("c2", log_ratio, weight=1.0 / _SLAB_STEPS)
             s.c2 = torch.where(take, proposal, s.c2)
             if adapt:  # towards ~44% acceptance, target by target
                 self.slab_step = self.slab_step * torch.exp(0.1 * (take.to(s.c2.dtype) - 0.44))
@@ -188,6 +184,12 @@ class _GibbsSampler:
         var = self._weight_var(s.lam2, s.tau2, c2)
         return log_prior + c2.log() + _log_normal_weights(s.w, var, self.allowed)
 
+    def _metropolis(self, name: str, log_ratio: torch.Tensor, weight: float = 1.0) -> torch.Tensor:
+        """Metropolis-Hastings test ``log u < log_ratio``; counts the acceptance rate."""
+        take = torch.rand_like(log_ratio).log() < log_ratio
+        self.accepted[name] += weight * float(take.to(torch.float64).mean())
+        return take
+
     def _accept(
         self,
         name: str,
@@ -195,10 +197,8 @@ class _GibbsSampler:
         proposal: torch.Tensor,
         log_ratio: torch.Tensor,
     ) -> torch.Tensor:
-        """Metropolis-Hastings: keep ``proposal`` where ``log u < log_ratio``."""
-        take = torch.rand_like(log_ratio).log() < log_ratio
-        self.accepted[name] += float(take.to(torch.float64).mean())
-        return torch.where(take, proposal, current)
+        """Keep ``proposal`` where it passes :meth:`_metropolis`, ``current`` elsewhere."""
+        return torch.where(self._metropolis(name, log_ratio), proposal, current)
 
 
 def run_gibbs(
@@ -220,31 +220,31 @@ def run_gibbs(
     if reason is not None:
         raise ValueError(reason)
     sampler = _GibbsSampler(inputs, spec)
-    chains_w, sums, kept = [], {}, 0
-    iterator = range(num_chains * (warmup_steps + num_samples))
+    total = num_chains * (warmup_steps + num_samples)
+    bar = None
     if progress:
         from tqdm.auto import tqdm
 
-        iterator = tqdm(iterator, desc="gibbs")
-    state = _State(inputs, spec)
-    draws: list[np.ndarray] = []
-    for i in iterator:
-        step = i % (warmup_steps + num_samples)
-        if step == 0:
-            if draws:
-                chains_w.append(np.stack(draws))
-            state, draws = _State(inputs, spec), []
-        sampler.sweep(state, adapt=step < warmup_steps)
-        if step >= warmup_steps:
+        bar = tqdm(total=total, desc="gibbs")
+    chains_w: list[np.ndarray] = []
+    sums: dict[str, torch.Tensor] = {}
+    for _ in range(num_chains):
+        state, draws = _State(inputs, spec), []
+        for step in range(warmup_steps + num_samples):
+            sampler.sweep(state, adapt=step < warmup_steps)
+            if bar is not None:
+                bar.update()
+            if step < warmup_steps:
+                continue
             draws.append(state.w.to(torch.float32).cpu().numpy())
             for name, value in (
                 ("tau", state.tau2.sqrt()), ("c2", state.c2), ("sigma", state.sigma2.sqrt()),
                 ("b", state.b),
             ):  # fmt: skip
                 sums[name] = sums[name] + value if name in sums else value.clone()
-            kept += 1
-    chains_w.append(np.stack(draws))
-    total = num_chains * (warmup_steps + num_samples)
+        chains_w.append(np.stack(draws))
+    if bar is not None:
+        bar.close()
     diagnostics: dict[str, Any] = {
         "num_samples": num_samples,
         "warmup_steps": warmup_steps,
@@ -253,5 +253,5 @@ def run_gibbs(
     }
     if num_chains > 1:
         diagnostics["rhat"] = split_rhat(np.stack(chains_w))
-    means = {k: (v / kept).cpu().numpy() for k, v in sums.items()}
+    means = {k: (v / (num_chains * num_samples)).cpu().numpy() for k, v in sums.items()}
     return np.concatenate(chains_w), means, diagnostics
