@@ -586,3 +586,56 @@ def test_sharded_fit_writes_a_full_run(capsys, sim_dir: Path, tmp_path: Path) ->
     code, _, err = run_cli(capsys, "fit", expr, "--out", other, "--scheduler", "tcp://x:1", *STEPS)
     assert code == 2
     assert "--shards" in err
+
+
+# ---------------------------------------------------------------------- --method
+def test_fit_by_gibbs_matches_the_api_and_reports_its_chains(
+    capsys, sim_dir: Path, tmp_path: Path
+) -> None:
+    expr = sim_dir / "expression.tsv"  # without --design: observational, no Jacobian term
+    out = tmp_path / "run"
+    sampler = ["--samples", "40", "--warmup", "40", "--chains", "2"]
+    code, stdout, _ = run_cli(capsys, "fit", expr, "--out", out, "--method", "gibbs", *sampler)
+    assert code == 0
+    assert "GIBBS: 2 chain(s) x 40 draws, max split R-hat" in stdout
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["method"] == "gibbs"
+    assert summary["num_chains"] == 2
+    assert summary["n_draws"] == 80
+    data = bayesgrn.read_expression(expr)
+    direct = bayesgrn.fit(
+        data, method="gibbs", seed=0, num_samples=40, warmup_steps=40, num_chains=2
+    )
+    written = bayesgrn.Posterior.load(out / "posterior.npz")
+    np.testing.assert_array_equal(written.draws(), direct.draws())
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--method", "gibbs", "--steps", "10"], "--steps: only for --method svi"),
+        (["--method", "nuts", "--subsample-size", "5"], "--subsample-size: only for --method svi"),
+        (["--method", "nuts", "--shards", "2"], "--shards: only for --method svi"),
+        (["--samples", "10", "--chains", "2"], "--samples, --chains: only for --method nuts or"),
+        (["--warmup", "10"], "--warmup: only for --method nuts or gibbs"),
+    ],
+)
+def test_options_of_another_method_are_refused(
+    capsys, sim_dir: Path, tmp_path: Path, options: list[str], message: str
+) -> None:
+    out = tmp_path / "run"
+    code, _, err = run_cli(capsys, "fit", sim_dir / "expression.tsv", "--out", out, *options)
+    assert code == 2
+    assert message in err
+    assert not out.exists()
+
+
+def test_gibbs_on_knockout_data_names_the_fix(capsys, sim_dir: Path, tmp_path: Path) -> None:
+    expr, design = sim_dir / "expression.tsv", sim_dir / "design.tsv"
+    out = tmp_path / "run"
+    args = ["fit", expr, "--design", design, "--out", out, "--method", "gibbs"]
+    code, _, err = run_cli(capsys, *args, "--samples", "5", "--warmup", "5")
+    assert code == 2
+    assert "horseshoe_pseudolikelihood" in err
+    assert not out.exists()
+    assert leftovers(tmp_path) == []

@@ -158,6 +158,37 @@ def add_steps_option(sub: argparse.ArgumentParser) -> None:
     )
 
 
+def add_sampler_options(sub: argparse.ArgumentParser) -> None:
+    """Add ``--method`` and the MCMC options ``--samples``, ``--warmup`` and ``--chains``."""
+    sub.add_argument(
+        "--method",
+        choices=("svi", "nuts", "gibbs"),
+        default="svi",
+        help="svi (default), nuts (small problems: reference posterior) or gibbs (exact, "
+        "Gaussian model without the Jacobian term: observational data or the "
+        "horseshoe_pseudolikelihood spec)",
+    )
+    sub.add_argument(
+        "--samples",
+        type=positive_int,
+        metavar="N",
+        help="nuts/gibbs: draws kept per chain (default 500)",
+    )
+    sub.add_argument(
+        "--warmup",
+        type=nonnegative_int,
+        metavar="N",
+        help="nuts/gibbs: warm-up iterations per chain (default 500)",
+    )
+    sub.add_argument(
+        "--chains",
+        type=positive_int,
+        default=1,
+        metavar="N",
+        help="nuts/gibbs: chains, pooled, with split R-hat when N >= 2 (default %(default)s)",
+    )
+
+
 def add_forbidden_edges_option(sub: argparse.ArgumentParser) -> None:
     """Add ``--forbidden-edges``: edges the fit leaves out."""
     sub.add_argument(

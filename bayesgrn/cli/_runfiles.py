@@ -93,13 +93,23 @@ def report_fit(out: Path, posterior: bayesgrn.Posterior) -> None:
     """Print what was fitted, its diagnostics and the files written to ``out``."""
     info = posterior.summary()
     n_edges = int(np.count_nonzero(posterior.allowed))
-    print(
+    fitted = (
         f"fitted {info['n_regulators']} regulators x {info['n_targets']} targets "
         f"({n_edges} candidate edges) on {info['device']} in {info['seconds']:.1f} s, "
-        f"{info.get('steps')} steps, final {objective_label(info)} "
-        f"{info.get('final_elbo', float('nan')):.6g}, "
-        f"converged={info.get('converged')}"
     )
+    if posterior.method == "svi":
+        print(
+            f"{fitted}{info.get('steps')} steps, final {objective_label(info)} "
+            f"{info.get('final_elbo', float('nan')):.6g}, "
+            f"converged={info.get('converged')}"
+        )
+    else:
+        chains = int(info.get("num_chains", 1))
+        rhat = f", max split R-hat {info['rhat_max']:.3f}" if "rhat_max" in info else ""
+        print(
+            f"{fitted}{posterior.method.upper()}: {chains} chain(s) x "
+            f"{posterior.n_draws // chains} draws{rhat}"
+        )
     if "pareto_k" in info:
         print(
             f"Pareto k-hat (Yao et al. 2018) over {info['psis_draws']} draws: median per "

@@ -22,6 +22,7 @@ from bayesgrn.cli._options import (
     add_forbidden_edges_option,
     add_model_options,
     add_output_options,
+    add_sampler_options,
     nonnegative_int,
     positive_int,
     subparser,
@@ -65,6 +66,12 @@ examples:
   bayesgrn fit expr.tsv --regulators tfs.txt --out run --seed 1 --steps 2000
   bayesgrn fit counts.csv --transform log1p --drop-constant --out run --device cuda
   bayesgrn fit sim/expression.tsv --design sim/design.tsv --out run --overwrite
+  bayesgrn fit small.tsv --out run --method nuts --chains 2    # reference posterior
+  bayesgrn fit obs.tsv --out run --method gibbs --samples 1000 # exact, no Jacobian term
+
+--method svi (the default) fits the variational posterior and is the only method with
+checkpoints, --resume, --subsample-size and --shards; nuts and gibbs draw --samples
+draws per chain after --warmup iterations (see docs/model.md for when each applies).
 """
 
 
@@ -84,6 +91,7 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
     sub.add_argument(
         "--subsample-size", type=positive_int, metavar="N", help="SVI minibatch size over samples"
     )
+    add_sampler_options(sub)
     sub.add_argument(
         "--ci-prob",
         type=float,
@@ -150,6 +158,7 @@ def run(args: argparse.Namespace) -> int:
         raise CLIError("--scheduler is for sharded fits: add --shards N (N >= 2)")
     if args.shards > 1 and args.resume:
         raise CLIError("--resume applies to unsharded fits; a sharded fit restarts its shards")
+    _check_method_options(args)
     spec = bayesgrn.load_spec(args.model)
     data = load_expression(args)
     logger.info("read %r", data)
@@ -191,6 +200,21 @@ def _fit_checkpointed(
     max_memory: int | None,
     checkpoint: Path,
 ) -> bayesgrn.Posterior:
+    if args.method != "svi":
+        return bayesgrn.fit(
+            data,
+            model=spec,
+            method=args.method,
+            seed=args.seed,
+            device=args.device,
+            num_samples=500 if args.samples is None else args.samples,
+            warmup_steps=500 if args.warmup is None else args.warmup,
+            num_chains=args.chains,
+            known_edges=args.known_edges,
+            forbidden_edges=args.forbidden_edges,
+            progress=not args.no_progress,
+            max_memory=max_memory,
+        )
     return bayesgrn.fit(
         data,
         model=spec,
@@ -207,6 +231,38 @@ def _fit_checkpointed(
         handle_signals=True,
         max_memory=max_memory,
     )
+
+
+def _check_method_options(args: argparse.Namespace) -> None:
+    """Refuse options that do not apply to ``--method`` before any data are read."""
+    if args.method == "svi":
+        sampler_only = [
+            flag
+            for flag, value in (("--samples", args.samples), ("--warmup", args.warmup))
+            if value is not None
+        ]
+        if args.chains != 1:
+            sampler_only.append("--chains")
+        if sampler_only:
+            raise CLIError(
+                f"{', '.join(sampler_only)}: only for --method nuts or gibbs (SVI takes --steps)"
+            )
+        return
+    svi_only = [
+        flag
+        for flag, used in (
+            ("--steps", args.steps is not None),
+            ("--subsample-size", args.subsample_size is not None),
+            ("--resume", args.resume),
+            ("--shards", args.shards > 1),
+        )
+        if used
+    ]
+    if svi_only:
+        raise CLIError(
+            f"{', '.join(svi_only)}: only for --method svi (--method {args.method} takes "
+            "--samples, --warmup and --chains)"
+        )
 
 
 def _fit_sharded(
