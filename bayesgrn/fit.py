@@ -252,6 +252,8 @@ def fit(
         per_sample_jacobian=spec.family == "sigmoid",
         counts=spec.family == "negbinomial",
         conditional=spec.guide.kind == "conditional",
+        gibbs=method == "gibbs",
+        n_conditions=len(data.conditions),
     )
     check_memory(plan, torch_device, None if max_memory is None else parse_bytes(max_memory))
     target_names = _resolve_targets(data, targets)

@@ -22,6 +22,13 @@ draws          :math:`D R G \cdot 4` (+ one chunk of        host (summaries stre
                working space for edge summaries)            target blocks)
 ============== ============================================ ===============================
 
+``method="gibbs"`` holds no variational parameters or optimiser state; its working set is
+float64 whatever ``dtype``: each target's Gram matrix over the :math:`P = R + C` columns
+of the regulators and the :math:`C` condition intercepts, the precision and Cholesky
+factor built from it every sweep with their temporaries (:math:`4 G P^2 \cdot 8` at the
+peak; building the Gram matrices once at the start needs less), and the draws twice while a
+chain's list of draws is stacked (:math:`2 D R G \cdot 4`).
+
 The activation constants :math:`k_W, k_X` count the per-step tensors of the model and guide
 and their gradients; they were measured with ``examples/benchmarks/memory_plan.py``, which
 prints planned against measured peaks.
@@ -71,6 +78,7 @@ class MemoryPlan:
     activations: int
     draws: int
     host_data: int
+    method: str = "svi"
 
     @property
     def device_bytes(self) -> int:
@@ -92,7 +100,10 @@ class MemoryPlan:
             ("data on device", self.data),
             ("variational parameters", self.parameters),
             ("gradients + optimiser", self.optimizer),
-            ("activations per step", self.activations),
+            (
+                "sampler working set" if self.method == "gibbs" else "activations per step",
+                self.activations,
+            ),
             ("posterior draws (host)", self.draws),
             ("host copies of the data", self.host_data),
             ("python + torch + pyro", BASE_HOST),
@@ -121,6 +132,8 @@ def plan_memory(
     per_sample_jacobian: bool = False,
     counts: bool = False,
     conditional: bool = False,
+    gibbs: bool = False,
+    n_conditions: int = 1,
 ) -> MemoryPlan:
     """Plan the peak memory of an SVI fit of this shape (see the module docstring).
 
@@ -131,7 +144,12 @@ def plan_memory(
     on the device and evaluates its log-pmf in float64. ``conditional``: the
     ``"conditional"`` guide, which keeps each target's regulators x regulators Gram matrix
     and builds a precision matrix and its Cholesky factor per target and particle.
+    ``gibbs``: the working set of ``method="gibbs"`` instead of SVI's, with
+    ``n_conditions`` intercept columns beside the regulators (module docstring).
     """
+    if gibbs:
+        return _plan_gibbs(n_samples, n_genes, n_regulators, n_targets, num_draws, dtype,
+                           device_type, n_conditions)  # fmt: skip
     s = torch.empty((), dtype=dtype).element_size()
     n_tgt = n_genes if n_targets is None else n_targets
     rg = n_regulators * n_tgt
@@ -161,6 +179,40 @@ def plan_memory(
         draws=num_draws * rg * 4 + 2 * min(num_draws * rg * 8, SUMMARY_BLOCK_BYTES),
         # the caller's table, values, standardised and canonical copies: float64 on the host
         host_data=5 * n_samples * n_genes * 8,
+    )
+
+
+def _plan_gibbs(
+    n_samples: int,
+    n_genes: int,
+    n_regulators: int,
+    n_targets: int | None,
+    num_draws: int,
+    dtype: torch.dtype,
+    device_type: str,
+    n_conditions: int,
+) -> MemoryPlan:
+    """Plan a Gibbs fit: float64 Gram, precision and Cholesky factors per target."""
+    s = torch.empty((), dtype=dtype).element_size()
+    n_tgt = n_genes if n_targets is None else n_targets
+    rg = n_regulators * n_tgt
+    columns = n_regulators + n_conditions
+    working = 4 * n_tgt * columns**2 * 8 + 12 * rg * 8
+    return MemoryPlan(
+        n_samples=n_samples,
+        batch=n_samples,
+        n_genes=n_genes,
+        n_regulators=n_regulators,
+        num_draws=num_draws,
+        itemsize=s,
+        device_type=device_type,
+        data=n_samples * n_genes * (s + 1 + 8),  # and the sampler's float64 copy
+        parameters=0,
+        optimizer=0,
+        activations=working,
+        draws=2 * num_draws * rg * 4 + 2 * min(num_draws * rg * 8, SUMMARY_BLOCK_BYTES),
+        host_data=5 * n_samples * n_genes * 8,
+        method="gibbs",
     )
 
 
@@ -241,12 +293,22 @@ def check_memory(plan: MemoryPlan, device: torch.device, max_memory: int | None 
                 f"{origin} is {format_bytes(budget)}.\nPlan for {plan.n_samples} samples x "
                 f"{plan.n_genes} genes x {plan.n_regulators} regulators "
                 f"(minibatch {plan.batch}, {plan.num_draws} draws):\n{plan.table()}\n"
-                "Options: restrict the candidate regulators (regulators=..., CLI "
-                "--regulators; W is regulators x genes), minibatch the samples "
-                "(subsample_size=..., --subsample-size), keep fewer posterior draws "
-                "(svi={'num_draws': ...}), fit on a device with more memory, or raise the "
-                "budget (max_memory=..., --max-memory)."
+                + (_GIBBS_OPTIONS if plan.method == "gibbs" else _SVI_OPTIONS)
             )
+
+
+_SVI_OPTIONS = (
+    "Options: restrict the candidate regulators (regulators=..., CLI --regulators; W is "
+    "regulators x genes), minibatch the samples (subsample_size=..., --subsample-size), keep "
+    "fewer posterior draws (svi={'num_draws': ...}), fit on a device with more memory, or "
+    "raise the budget (max_memory=..., --max-memory)."
+)
+_GIBBS_OPTIONS = (
+    "Options: restrict the candidate regulators (regulators=..., CLI --regulators; the Gibbs "
+    "sampler holds a (regulators x regulators) matrix per target), keep fewer draws "
+    "(num_samples=..., --samples), fit with method='svi' (its memory grows with regulators x "
+    "genes, not regulators^2 x genes), or raise the budget (max_memory=..., --max-memory)."
+)
 
 
 _UNITS = {"": 1, "b": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}

@@ -50,6 +50,23 @@ def test_fit_refuses_before_fitting(tiny_sim):
     assert post.diagnostics["planned_peak_host_bytes"] > 0
 
 
+def test_gibbs_plan_counts_a_gram_matrix_per_target(tiny_sim):
+    # measured (examples/benchmarks/memory_plan.py --method gibbs): planned/measured peak
+    # 1.03-1.18 on 100-1000 genes; the sampler's float64 matrices grow with R^2 per target
+    svi = plan_memory(500, 1000, 300)
+    gibbs = plan_memory(500, 1000, 300, gibbs=True, num_draws=100)
+    assert gibbs.parameters == gibbs.optimizer == 0
+    assert gibbs.activations >= 4 * 1000 * 301**2 * 8
+    assert gibbs.activations > 10 * svi.activations
+    doubled = plan_memory(500, 1000, 600, gibbs=True, num_draws=100)
+    assert doubled.activations > 3.5 * gibbs.activations
+    assert "sampler working set" in gibbs.table()
+    with pytest.raises(ResourceError, match="method='svi'") as info:
+        bg.fit(tiny_sim.data, model="horseshoe_pseudolikelihood", method="gibbs",
+               max_memory="1M")  # fmt: skip
+    assert "--subsample-size" not in str(info.value)
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [("4G", 4 * 2**30), ("512MiB", 512 * 2**20), ("1.5gb", int(1.5 * 2**30)), ("100", 100)],
