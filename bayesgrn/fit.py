@@ -221,6 +221,12 @@ def fit(
         raise ValueError("checkpoint/resume apply to method='svi' only")
     if resume and checkpoint is None:
         raise ValueError("resume=True needs checkpoint=PATH (the file to resume from)")
+    if targets is not None and spec.prior.regulator_scale:
+        raise ValueError(
+            "prior.regulator_scale couples all targets through each regulator's scale, so a "
+            "fit of some targets (targets=..., or a sharded fit) is not part of the full "
+            "posterior; fit all targets at once, or set prior={'regulator_scale': False}"
+        )
     if heldout is not None:
         if method != "svi":
             raise ValueError(

@@ -144,6 +144,10 @@ class HorseshoeGuide(nn.Module):
         lam0 = torch.log(g0 / inputs.tau0).expand(n_reg, n_tgt)
         self.lam_loc = nn.Parameter(lam0.clone())
         self.lam_raw = param((n_reg, n_tgt), s0)
+        self.regulator_scale = prior.regulator_scale
+        if self.regulator_scale:  # kappa_r starts at 1: the start of the other scales holds
+            self.kappa_loc = param((n_reg, 1), 0.0)
+            self.kappa_raw = param((n_reg, 1), s0)
         self.w_loc = param((n_reg, n_tgt), 0.0)
         self.w_raw = (
             nn.Parameter(log_v0.clone()) if self.kind == "conjugate" else param((n_reg, n_tgt), s0)
@@ -233,6 +237,12 @@ class HorseshoeGuide(nn.Module):
         """Sample every latent site of the model; returns them by name."""
         n_reg, n_tgt, device = inputs.n_regulators, inputs.n_targets, inputs.x.device
         regulators = pyro.plate("regulators", n_reg, dim=-2, device=device)
+        kappa = None
+        if self.regulator_scale:
+            with regulators:
+                kappa = pyro.sample(
+                    "kappa", dist.LogNormal(self.kappa_loc, _positive(self.kappa_raw))
+                )
         with pyro.plate("targets", n_tgt, dim=-1, device=device):
             tau = pyro.sample("tau", dist.LogNormal(self.tau_loc, _positive(self.tau_raw)))
             c2 = pyro.sample("c2", dist.LogNormal(self.c2_loc, _positive(self.c2_raw)))
@@ -249,11 +259,12 @@ class HorseshoeGuide(nn.Module):
                 b = pyro.sample("b", dist.Normal(self.b_loc, _positive(self.b_raw)))
             with regulators:
                 lam = pyro.sample("lam", dist.LogNormal(self.lam_loc, _positive(self.lam_raw)))
+            local = lam if kappa is None else lam * kappa
             if self.kind in ("lowrank", "conditional"):
                 # one multivariate draw per target (targets the batch, regulators the event),
                 # handed to the model's z through a Delta that carries no density
                 joint = pyro.sample(
-                    "z_targets", self._joint_z(inputs, tau, c2, sigma, b, lam),
+                    "z_targets", self._joint_z(inputs, tau, c2, sigma, b, local),
                     infer={"is_auxiliary": True},
                 )  # fmt: skip
                 z_joint = (joint.squeeze(-3) if joint.dim() == 4 else joint).transpose(-1, -2)
@@ -261,11 +272,14 @@ class HorseshoeGuide(nn.Module):
                 if self.kind in ("lowrank", "conditional"):
                     z = pyro.sample("z", dist.Delta(z_joint))
                 elif self.kind == "conjugate":
-                    g = tau * regularized_scale(lam, tau, c2)  # (n_reg, n_targets)
+                    g = tau * regularized_scale(local, tau, c2)  # (n_reg, n_targets)
                     g2, v = g.square(), self.w_raw.exp()
                     z_loc = g * self.w_loc / (g2 + v)
                     z_scale = torch.sqrt(v / (g2 + v)).clamp(min=_MIN_SCALE)
                     z = pyro.sample("z", dist.Normal(z_loc, z_scale))
                 else:
                     z = pyro.sample("z", dist.Normal(self.w_loc, _positive(self.w_raw)))
-        return {"tau": tau, "c2": c2, "sigma": sigma, "b": b, "lam": lam, "z": z, **nonlinear}
+        out = {"tau": tau, "c2": c2, "sigma": sigma, "b": b, "lam": lam, "z": z, **nonlinear}
+        if kappa is not None:
+            out["kappa"] = kappa
+        return out

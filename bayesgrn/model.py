@@ -17,6 +17,11 @@ standardised scale of :class:`~bayesgrn.data.ExpressionData`):
     c_j^2 \sim \mathrm{InvGamma}(\nu/2, \nu s^2/2), \\
     \sigma_j &\sim \mathcal N^+(0, s_\sigma^2), \qquad b_{kj} \sim \mathcal N(0, s_b^2).
 
+With ``prior.regulator_scale`` every regulator also has a scale
+:math:`\kappa_r \sim \mathcal C^+(0, 1)` shared by its outgoing weights, which then use
+:math:`\kappa_r \lambda_{rj}` in place of :math:`\lambda_{rj}` (hub regulators are shrunk
+less on each target; :func:`effective_local_scale`).
+
 :math:`A_{rj} \in \{0, 1\}` removes self-edges (and forbidden edges); :math:`\ell_{rj}` is
 the local prior scale (1 unless prior knowledge raises it); :math:`k(s)` is the sample's
 condition; :math:`D_j` and :math:`n_j` are target ``j``'s number of candidate regulators
@@ -161,6 +166,13 @@ def regularized_scale(lam: torch.Tensor, tau: torch.Tensor, c2: torch.Tensor) ->
     return torch.sqrt(c2 * lam2 / (c2 + tau.square() * lam2))
 
 
+def effective_local_scale(latent: dict[str, torch.Tensor]) -> torch.Tensor:
+    r"""Return :math:`\kappa_r \lambda_{rj}` from sampled sites (``lam`` without ``kappa``)."""
+    lam = latent["lam"]
+    kappa = latent.get("kappa")
+    return lam if kappa is None else lam * kappa
+
+
 def horseshoe_weights(
     z: torch.Tensor, lam: torch.Tensor, tau: torch.Tensor, c2: torch.Tensor, allowed: torch.Tensor
 ) -> torch.Tensor:
@@ -282,10 +294,17 @@ def grn_model(inputs: ModelInputs, prior: PriorSpec, subsample_size: int | None 
     """Pyro model of the linear steady state (equations in the module docstring).
 
     Sites: ``tau``, ``c2``, ``sigma`` (targets), ``b`` (conditions x targets), ``lam`` and
-    ``z`` (regulators x targets), deterministic ``W``, observed ``x``.
+    ``z`` (regulators x targets), ``kappa`` (regulators x 1, with ``prior.regulator_scale``),
+    deterministic ``W``, observed ``x``.
     """
     n_reg, n_tgt, device = inputs.n_regulators, inputs.n_targets, inputs.x.device
     half_df = 0.5 * prior.slab_df
+    regulator_plate = pyro.plate("regulators", n_reg, dim=-2, device=device)
+    kappa = None
+    if prior.regulator_scale:
+        with regulator_plate:
+            one = inputs.tau0.new_ones((n_reg, 1))
+            kappa = pyro.sample("kappa", dist.HalfCauchy(one))  # (n_regulators, 1)
     targets = pyro.plate("targets", n_tgt, dim=-1, device=device)
     with targets:
         tau = pyro.sample("tau", dist.HalfCauchy(inputs.tau0))  # (n_targets,)
@@ -304,11 +323,12 @@ def grn_model(inputs: ModelInputs, prior: PriorSpec, subsample_size: int | None 
             bias = pyro.sample("bias", dist.Normal(0.0 * one, 2.0 * one))
         with pyro.plate("conditions", inputs.n_conditions, dim=-2, device=device):
             b = pyro.sample("b", dist.Normal(0.0, inputs.tau0.new_tensor(prior.intercept_scale)))
-        with pyro.plate("regulators", n_reg, dim=-2, device=device):
+        with regulator_plate:
             lam = pyro.sample("lam", dist.HalfCauchy(inputs.local_scale))  # (n_reg, n_targets)
             z = pyro.sample("z", dist.Normal(0.0, torch.ones_like(inputs.local_scale)))
+            local = lam if kappa is None else lam * kappa
             w = pyro.deterministic(  # (n_regulators, n_targets)
-                "W", horseshoe_weights(z, lam, tau, c2, inputs.allowed)
+                "W", horseshoe_weights(z, local, tau, c2, inputs.allowed)
             )
     samples = pyro.plate(
         "samples", inputs.n_samples, subsample_size=subsample_size, dim=-2, device=device

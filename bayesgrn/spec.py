@@ -54,6 +54,12 @@ class PriorSpec:
         Scale of the half-normal prior on each target's noise sd ``sigma_j`` (standardised units).
     intercept_scale
         Scale of the normal prior on each condition's intercept ``b_kj`` (standardised units).
+    regulator_scale
+        Give every regulator ``r`` a half-Cauchy scale ``kappa_r ~ C+(0, 1)`` that multiplies
+        the local scales of all its outgoing weights (``lambda_rj -> kappa_r lambda_rj``): a
+        regulator that drives many targets is shrunk less on each of them (hub
+        regulators), and a gene that regulates nothing is shrunk as a whole. It couples the
+        targets through each regulator's scale, so target-sharded fits do not apply.
     """
 
     expected_edges_per_target: float = 2.0
@@ -61,6 +67,7 @@ class PriorSpec:
     slab_df: float = 4.0
     noise_scale: float = 1.0
     intercept_scale: float = 1.0
+    regulator_scale: bool = False
 
 
 @dataclass(frozen=True)

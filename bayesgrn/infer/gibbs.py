@@ -30,6 +30,9 @@ half-Cauchy augmentation, Piironen & Vehtari 2017 for the slab):
    plain Gaussian density of :math:`W`) is the acceptance ratio.
 4. :math:`c_j^2`: random-walk Metropolis on :math:`\log c_j^2` with its exact conditional
    (step size adapted during warm-up).
+5. With ``prior.regulator_scale``, each regulator's :math:`\kappa_r` like :math:`\tau_j`
+   (augmentation :math:`\zeta_r`, the row's weights, the slab factor in the acceptance);
+   :math:`\kappa_r \lambda_{rj}` then stands for :math:`\lambda_{rj}` in the other steps.
 
 Every step leaves the model's posterior invariant, so the draws are exact up to Monte Carlo
 error; all targets are updated at once on tensors. The cost per iteration is one
@@ -94,6 +97,8 @@ class _State:
         self.xi = like.new_ones((t,))
         self.c2 = like.new_full((t,), spec.prior.slab_scale**2)
         self.sigma2 = like.new_full((t,), 0.25 * spec.prior.noise_scale**2)
+        self.kappa2 = like.new_ones((r, 1))  # stays 1 without prior.regulator_scale
+        self.zeta = like.new_ones((r, 1))
 
 
 class _GibbsSampler:
@@ -120,6 +125,9 @@ class _GibbsSampler:
         self.n_reg = inputs.n_regulators
         self.slab_step = torch.full_like(self.n_obs, 0.5)
         self.accepted = {"sigma": 0.0, "lam": 0.0, "tau": 0.0, "c2": 0.0}
+        if spec.prior.regulator_scale:
+            self.accepted["kappa"] = 0.0
+            self.n_allowed_row = self.allowed.sum(1, keepdim=True)  # (R, 1)
 
     @staticmethod
     def _weight_var(lam2: torch.Tensor, tau2: torch.Tensor, c2: torch.Tensor) -> torch.Tensor:
@@ -130,7 +138,7 @@ class _GibbsSampler:
         """One Gibbs iteration, in place."""
         prior = self.prior
         # 1. weights and intercepts, jointly per target
-        w_prec = 1.0 / self._weight_var(s.lam2, s.tau2, s.c2)
+        w_prec = 1.0 / self._weight_var(s.lam2 * s.kappa2, s.tau2, s.c2)
         w_prec = torch.where(self.excluded, _EXCLUDED_PRECISION, w_prec)
         b_prec = torch.full_like(s.b, 1.0 / prior.intercept_scale**2)
         diag = torch.cat([w_prec, b_prec], 0).T  # (T, P)
@@ -152,22 +160,34 @@ class _GibbsSampler:
         log_ratio = log_w_sigma(proposal) - log_w_sigma(s.sigma2)
         s.sigma2 = self._accept("sigma", s.sigma2, proposal, log_ratio)
         # 3a. local scales: plain horseshoe conditional as proposal, slab factor accepts
-        proposal = _inv_gamma(1.0, 1.0 / s.nu + s.w.square() / (2.0 * s.tau2))
-        log_ratio = 0.5 * (
-            torch.log1p(s.tau2 * proposal / s.c2) - torch.log1p(s.tau2 * s.lam2 / s.c2)
-        )
+        tk2 = s.tau2 * s.kappa2  # (R, T): tau_j^2 kappa_r^2
+        proposal = _inv_gamma(1.0, 1.0 / s.nu + s.w.square() / (2.0 * tk2))
+        log_ratio = 0.5 * (torch.log1p(tk2 * proposal / s.c2) - torch.log1p(tk2 * s.lam2 / s.c2))
         s.lam2 = self._accept("lam", s.lam2, proposal, log_ratio)
         s.nu = _inv_gamma(1.0, 1.0 / self.local2 + 1.0 / s.lam2)
         # 3b. global scale per target, likewise
+        lk2 = s.lam2 * s.kappa2
         shape = 0.5 * (self.n_allowed + 1.0)
-        spread = (s.w.square() / (2.0 * s.lam2) * self.allowed).sum(0)
+        spread = (s.w.square() / (2.0 * lk2) * self.allowed).sum(0)
         proposal = _inv_gamma(shape, 1.0 / s.xi + spread)
         log_ratio = 0.5 * (
-            (torch.log1p(proposal * s.lam2 / s.c2) - torch.log1p(s.tau2 * s.lam2 / s.c2))
+            (torch.log1p(proposal * lk2 / s.c2) - torch.log1p(s.tau2 * lk2 / s.c2))
             * self.allowed
         ).sum(0)
         s.tau2 = self._accept("tau", s.tau2, proposal, log_ratio)
         s.xi = _inv_gamma(1.0, 1.0 / self.tau0_2 + 1.0 / s.tau2)
+        if "kappa" in self.accepted:
+            # 3c. each regulator's scale over its row of weights, likewise (C+(0, 1) prior)
+            tl2 = s.tau2 * s.lam2
+            shape = 0.5 * (self.n_allowed_row + 1.0)
+            spread = (s.w.square() / (2.0 * tl2) * self.allowed).sum(1, keepdim=True)
+            proposal = _inv_gamma(shape, 1.0 / s.zeta + spread)
+            log_ratio = 0.5 * (
+                (torch.log1p(tl2 * proposal / s.c2) - torch.log1p(tl2 * s.kappa2 / s.c2))
+                * self.allowed
+            ).sum(1, keepdim=True)
+            s.kappa2 = self._accept("kappa", s.kappa2, proposal, log_ratio)
+            s.zeta = _inv_gamma(1.0, 1.0 + 1.0 / s.kappa2)
         # 4. slab width: random walk on log c^2 with the exact conditional
         for _ in range(_SLAB_STEPS):
             proposal = s.c2 * torch.exp(self.slab_step * torch.randn_like(s.c2))
@@ -181,7 +201,7 @@ class _GibbsSampler:
         """Log conditional of c^2 (times c^2, the Jacobian of the log scale), up to a constant."""
         half_df = 0.5 * self.prior.slab_df
         log_prior = -(half_df + 1.0) * c2.log() - half_df * self.prior.slab_scale**2 / c2
-        var = self._weight_var(s.lam2, s.tau2, c2)
+        var = self._weight_var(s.lam2 * s.kappa2, s.tau2, c2)
         return log_prior + c2.log() + _log_normal_weights(s.w, var, self.allowed)
 
     def _metropolis(self, name: str, log_ratio: torch.Tensor, weight: float = 1.0) -> torch.Tensor:

@@ -11,7 +11,7 @@ import torch
 from pyro.infer import MCMC, NUTS
 
 from bayesgrn.infer.convergence import split_rhat
-from bayesgrn.model import ModelInputs, grn_model, horseshoe_weights
+from bayesgrn.model import ModelInputs, effective_local_scale, grn_model, horseshoe_weights
 from bayesgrn.spec import ModelSpec
 
 logger = logging.getLogger(__name__)
@@ -64,8 +64,9 @@ def run_nuts(
         samples = mcmc.get_samples()
         with torch.no_grad():
             per_target = {k: samples[k].unsqueeze(-2) for k in ("tau", "c2")}  # (S, 1, T)
+            local = effective_local_scale(samples)
             w = horseshoe_weights(
-                samples["z"], samples["lam"], per_target["tau"], per_target["c2"], inputs.allowed
+                samples["z"], local, per_target["tau"], per_target["c2"], inputs.allowed
             )
         chains_w.append(w.cpu().numpy())
         chains_sites.append({k: samples[k].cpu().numpy() for k in ("tau", "c2", "sigma", "b")})

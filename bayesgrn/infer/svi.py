@@ -34,7 +34,7 @@ from bayesgrn.infer.control import StopFlag
 from bayesgrn.infer.objective import make_objective
 from bayesgrn.infer.psis import psis_diagnostics
 from bayesgrn.infer.replay import chunks
-from bayesgrn.model import ModelInputs, grn_model, horseshoe_weights
+from bayesgrn.model import ModelInputs, effective_local_scale, grn_model, horseshoe_weights
 from bayesgrn.predictive import heldout_log_likelihood, pointwise_lpd
 from bayesgrn.spec import ModelSpec, SVISpec
 
@@ -356,7 +356,7 @@ def draw_weights(
         with pyro.plate("draws", size, dim=-3, device=inputs.x.device):
             latent = guide(inputs, spec.prior)
         w = horseshoe_weights(
-            latent["z"], latent["lam"], latent["tau"], latent["c2"], inputs.allowed
+            latent["z"], effective_local_scale(latent), latent["tau"], latent["c2"], inputs.allowed
         )  # (size, n_regulators, n_targets)
         draws[done : done + size] = w.float().cpu().numpy()
         for name in ("tau", "c2", "sigma", "b"):

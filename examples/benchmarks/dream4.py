@@ -76,16 +76,19 @@ from bayesgrn.dream4 import dream4_gold_standard
 HERE = Path(__file__).resolve()
 DEFAULT_DATA = HERE.parents[3] / "shared" / "data" / "dream4" / "size100"
 METHODS = (
-    "bayesgrn", "bayesgrn-sigmoid", "bayesgrn-gibbs", "pearson", "genie3", "grnboost2",
-    "kozscore",
+    "bayesgrn", "bayesgrn-sigmoid", "bayesgrn-gibbs", "bayesgrn-hubs", "bayesgrn-gibbs-hubs",
+    "pearson", "genie3", "grnboost2", "kozscore",
 )  # fmt: skip
 #: bayesgrn methods: the bundled model spec each fits and the inference method (default:
 #: the linear family by SVI; "bayesgrn-gibbs" samples the per-target regressions, without
-#: the Jacobian term, exactly with fit(method="gibbs") and its default draws)
-BAYESGRN_MODELS = {
-    "bayesgrn": ("horseshoe", "svi"),
-    "bayesgrn-sigmoid": ("sigmoid_horseshoe", "svi"),
-    "bayesgrn-gibbs": ("horseshoe_pseudolikelihood", "gibbs"),
+#: the Jacobian term, exactly with fit(method="gibbs") and its default draws; "-hubs" adds
+#: a scale per regulator, prior.regulator_scale)
+BAYESGRN_MODELS = {  # method: (bundled spec, inference, prior overrides)
+    "bayesgrn": ("horseshoe", "svi", None),
+    "bayesgrn-sigmoid": ("sigmoid_horseshoe", "svi", None),
+    "bayesgrn-gibbs": ("horseshoe_pseudolikelihood", "gibbs", None),
+    "bayesgrn-hubs": ("horseshoe_hubs", "svi", None),
+    "bayesgrn-gibbs-hubs": ("horseshoe_pseudolikelihood", "gibbs", {"regulator_scale": True}),
 }
 SETTINGS = ("multifactorial", "all")
 WORKER = "_dream4_worker"
@@ -252,9 +255,9 @@ def run_one(task: dict[str, Any]) -> dict[str, Any]:
     with isolation, PeakMemory() as memory:
         start = time.perf_counter()
         if ours:
-            model, inference = BAYESGRN_MODELS[method]
+            model, inference, prior = BAYESGRN_MODELS[method]
             prediction: Any = bayesgrn.fit(
-                data, model=model, method=inference, seed=task["seed"],
+                data, model=model, method=inference, seed=task["seed"], prior=prior,
                 num_steps=task["steps"] if inference == "svi" else None,
             )  # fmt: skip
             device = prediction.device

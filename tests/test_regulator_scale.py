@@ -1,0 +1,80 @@
+"""prior.regulator_scale: one half-Cauchy scale per regulator shared by its outgoing weights."""
+
+import numpy as np
+import pyro
+import pytest
+import torch
+from sklearn.metrics import average_precision_score
+
+import bayesgrn as bg
+from bayesgrn.inputs import build_inputs
+from bayesgrn.model import grn_model, horseshoe_weights
+from bayesgrn.simulate import steady_states
+
+HUBS = {"regulator_scale": True}
+
+
+def test_bundled_spec_is_the_default_plus_the_regulator_scale():
+    hubs, default = bg.load_spec("horseshoe_hubs"), bg.load_spec("horseshoe")
+    assert hubs.prior.regulator_scale
+    assert not default.prior.regulator_scale
+    assert hubs.with_overrides({"prior": {"regulator_scale": False}}).prior == default.prior
+    assert (hubs.guide, hubs.svi, hubs.decision) == (default.guide, default.svi, default.decision)
+    with pytest.raises(ValueError, match="regulator_scale must be bool"):
+        default.with_overrides({"prior": {"regulator_scale": 1}})
+
+
+def test_model_scales_each_regulators_row_by_its_kappa(tiny_sim):
+    spec = bg.load_spec("horseshoe_hubs")
+    inputs = build_inputs(tiny_sim.data, spec, torch.device("cpu"))
+    trace = pyro.poutine.trace(grn_model).get_trace(inputs, spec.prior)
+    g = tiny_sim.data.n_genes
+    kappa = trace.nodes["kappa"]["value"]
+    assert kappa.shape == (g, 1)
+    site = {k: trace.nodes[k]["value"] for k in ("z", "lam", "tau", "c2")}
+    expected = horseshoe_weights(
+        site["z"], site["lam"] * kappa, site["tau"], site["c2"], inputs.allowed
+    )
+    torch.testing.assert_close(trace.nodes["W"]["value"], expected)
+    assert torch.isfinite(trace.log_prob_sum())
+    plain = pyro.poutine.trace(grn_model).get_trace(inputs, bg.load_spec("horseshoe").prior)
+    assert "kappa" not in plain.nodes
+
+
+def test_every_method_fits_it_and_targets_are_refused(tiny_sim):
+    post = bg.fit(tiny_sim.data, model="horseshoe_hubs", num_steps=30, psis_draws=20)
+    assert np.isfinite(post.w_draws).all()
+    obs = bg.simulate(5, 40, knockouts=0, seed=0).data
+    gibbs = bg.fit(obs, method="gibbs", prior=HUBS, num_samples=20, warmup_steps=10)
+    assert "kappa" in gibbs.diagnostics["acceptance"]
+    with pytest.raises(ValueError, match="couples all targets"):
+        bg.fit(tiny_sim.data, model="horseshoe_hubs", targets=["G1"], num_steps=5)
+
+
+def _hub_network(n_genes: int, rng: np.random.Generator) -> np.ndarray:
+    """Three regulators with eight targets each, weights +-U(0.3, 0.6); stable."""
+    while True:
+        w = np.zeros((n_genes, n_genes))
+        for hub in rng.choice(n_genes, 3, replace=False):
+            targets = rng.choice(np.delete(np.arange(n_genes), hub), 8, replace=False)
+            w[hub, targets] = rng.choice([-1.0, 1.0], 8) * rng.uniform(0.3, 0.6, 8)
+        if np.abs(np.linalg.eigvals(w)).max() < 0.8:
+            return w
+
+
+def test_hub_regulators_are_recovered_better_with_their_own_scale():
+    # 30 genes, 3 hubs x 8 targets, 100 observational samples, Gibbs 500 + 500 draws.
+    # Measured over data seeds 0-5 of this construction: directed AUPR 0.49-0.75 without
+    # the regulator scale, 0.63-0.85 with it; gain 0.085-0.227 (seed 0: +0.18), so a gain
+    # of 0.05 is a safe bound.
+    rng = np.random.default_rng(0)
+    w = _hub_network(30, rng)
+    x = steady_states(w, np.zeros(30), rng.standard_normal((100, 30)), [None] * 100)
+    data = bg.ExpressionData.from_array(x)
+    off = ~np.eye(30, dtype=bool)
+    scores = []
+    for prior in (None, HUBS):
+        post = bg.fit(data, method="gibbs", prior=prior, seed=0)
+        p_edge = post.matrix("p_edge").to_numpy()[off]
+        scores.append(average_precision_score((w != 0)[off], p_edge))
+    assert scores[1] > scores[0] + 0.05
