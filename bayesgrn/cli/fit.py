@@ -200,36 +200,33 @@ def _fit_checkpointed(
     max_memory: int | None,
     checkpoint: Path,
 ) -> bayesgrn.Posterior:
+    common: dict[str, Any] = {
+        "model": spec,
+        "seed": args.seed,
+        "device": args.device,
+        "known_edges": args.known_edges,
+        "forbidden_edges": args.forbidden_edges,
+        "progress": not args.no_progress,
+        "max_memory": max_memory,
+    }
     if args.method != "svi":
         return bayesgrn.fit(
             data,
-            model=spec,
             method=args.method,
-            seed=args.seed,
-            device=args.device,
             num_samples=500 if args.samples is None else args.samples,
             warmup_steps=500 if args.warmup is None else args.warmup,
             num_chains=args.chains,
-            known_edges=args.known_edges,
-            forbidden_edges=args.forbidden_edges,
-            progress=not args.no_progress,
-            max_memory=max_memory,
+            **common,
         )
     return bayesgrn.fit(
         data,
-        model=spec,
-        seed=args.seed,
-        device=args.device,
         num_steps=args.steps,
         subsample_size=args.subsample_size,
-        known_edges=args.known_edges,
-        forbidden_edges=args.forbidden_edges,
-        progress=not args.no_progress,
         checkpoint=checkpoint,
         checkpoint_every=args.checkpoint_every,
         resume=args.resume,
         handle_signals=True,
-        max_memory=max_memory,
+        **common,
     )
 
 
