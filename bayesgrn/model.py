@@ -180,6 +180,18 @@ def horseshoe_weights(
     return z * tau * regularized_scale(lam, tau, c2) * allowed
 
 
+def one_hot_rows(index: torch.Tensor, n_rows: int, dtype: torch.dtype) -> torch.Tensor:
+    r"""One-hot matrix :math:`P` with :math:`P_{s,i} = 1[i = \text{index}_s]`.
+
+    ``P @ table`` equals ``table[..., index, :]``, but its gradient with respect to ``table``
+    is the product :math:`P^\top g` instead of an atomic scatter-add. Where ``index`` repeats
+    (many samples share a condition or a clamped regulator), the scatter-add's summation
+    order varies from run to run on CUDA, so the same seed would not give the same fit; the
+    product is repeatable bit for bit.
+    """
+    return torch.nn.functional.one_hot(index, n_rows).to(dtype)
+
+
 def log_jacobian(
     w: torch.Tensor, jacobian_targets: torch.Tensor, clamped: torch.Tensor
 ) -> torch.Tensor:
@@ -214,11 +226,11 @@ def log_jacobian(
         return out
     inv = torch.linalg.inv(block)  # (..., n_regulators, n_regulators)
     pad = clamped < 0  # (batch, k_max)
-    k = clamped.clamp(min=0)
-    rows = inv[..., k, :]  # (..., batch, k_max, n_regulators)
-    sub = torch.gather(rows, -1, k.unsqueeze(-2).expand(*rows.shape[:-1], k.shape[-1]))
+    pick = one_hot_rows(clamped.clamp(min=0), n_reg, w.dtype)  # (batch, k_max, n_regulators)
+    # (B^{-1})_{KK} of each sample as pick B^{-1} pick^T: products, not gathers (see one_hot_rows)
+    sub = pick @ inv.unsqueeze(-3) @ pick.transpose(-1, -2)  # (..., batch, k_max, k_max)
     keep = (~pad).unsqueeze(-1) & (~pad).unsqueeze(-2)  # (batch, k_max, k_max)
-    eye = torch.eye(k.shape[-1], dtype=w.dtype, device=w.device)
+    eye = torch.eye(clamped.shape[-1], dtype=w.dtype, device=w.device)
     sub = torch.where(keep, sub, eye)  # padded rows/columns become identity
     return out + torch.linalg.slogdet(sub).logabsdet
 
@@ -340,7 +352,8 @@ def grn_model(inputs: ModelInputs, prior: PriorSpec, subsample_size: int | None 
         if inputs.family == "sigmoid":
             activation = torch.sigmoid(drive + bias)
             drive = gain * activation
-        intercept = b.index_select(-2, inputs.condition.index_select(0, idx))
+        in_condition = inputs.condition.index_select(0, idx)  # k(s)
+        intercept = one_hot_rows(in_condition, inputs.n_conditions, x.dtype) @ b  # b_{k(s)}
         active = inputs.active.index_select(0, idx)
         if inputs.family == "negbinomial":
             # log mu_sj = o_s + m_j + b_kj + d_j sum_r W[r,j] x_sr;  y ~ NB(mu, 1/sigma^2)
