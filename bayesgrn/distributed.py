@@ -11,6 +11,14 @@ columns are kept together in one shard whenever the Jacobian is used. Fitting th
 independently therefore optimises the same objective as the unsharded fit; the merged
 posterior differs from it only by SVI noise (each shard has its own seed).
 
+The one exception is the per-regulator scale :math:`\kappa_r` (``prior.regulator_scale``,
+on by default), shared by all of a regulator's outgoing weights. A sharded fit gives every
+shard its own :math:`\kappa_r`, estimated from that shard's targets: the merged posterior is
+then an approximation to the unsharded one, close when each shard holds many targets (a
+hub's targets spread over shards, each of which sees a hub). Set
+``prior={"regulator_scale": False}`` where the exact factorisation matters more than the
+pooling over a regulator's targets.
+
 :func:`plan_shards` builds such shards (genes in name order; with the Jacobian, shard 0
 holds the regulators' equations and the others split the remaining genes);
 :func:`fit_sharded` runs one :func:`bayesgrn.fit` per shard on the cluster's workers

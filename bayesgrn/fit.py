@@ -132,7 +132,10 @@ def fit(
         posterior's targets are these genes, in the data's gene order. The likelihood
         factorises over targets (the Jacobian term, used with clamped regulators, involves
         the regulators' own equations together), so fits of disjoint target sets combine
-        into the full posterior -- :func:`bayesgrn.distributed.fit_sharded` does this.
+        into the full posterior -- :func:`bayesgrn.distributed.fit_sharded` does this --
+        except for ``prior.regulator_scale`` (the default): each regulator's scale is then
+        estimated from these targets alone, an approximation to the full fit that improves
+        as the target sets grow (``prior={"regulator_scale": False}`` keeps it exact).
     psis_draws
         SVI: guide draws for the Pareto-k-hat check of the fit (Yao et al. 2018; see
         :mod:`bayesgrn.infer.psis`), reported in ``diagnostics`` jointly and per target,
@@ -221,12 +224,6 @@ def fit(
         raise ValueError("checkpoint/resume apply to method='svi' only")
     if resume and checkpoint is None:
         raise ValueError("resume=True needs checkpoint=PATH (the file to resume from)")
-    if targets is not None and spec.prior.regulator_scale:
-        raise ValueError(
-            "prior.regulator_scale couples all targets through each regulator's scale, so a "
-            "fit of some targets (targets=..., or a sharded fit) is not part of the full "
-            "posterior; fit all targets at once, or set prior={'regulator_scale': False}"
-        )
     if heldout is not None:
         if method != "svi":
             raise ValueError(

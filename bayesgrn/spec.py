@@ -58,8 +58,10 @@ class PriorSpec:
         Give every regulator ``r`` a half-Cauchy scale ``kappa_r ~ C+(0, 1)`` that multiplies
         the local scales of all its outgoing weights (``lambda_rj -> kappa_r lambda_rj``): a
         regulator that drives many targets is shrunk less on each of them (hub
-        regulators), and a gene that regulates nothing is shrunk as a whole. It couples the
-        targets through each regulator's scale, so target-sharded fits do not apply.
+        regulators), and a gene that regulates nothing is shrunk as a whole. On by default
+        (docs/model.md gives the measurements behind that choice). It couples the targets
+        through each regulator's scale: a fit of some targets (``targets=``, a sharded fit)
+        estimates each ``kappa_r`` from those targets alone.
     """
 
     expected_edges_per_target: float = 2.0
@@ -67,7 +69,7 @@ class PriorSpec:
     slab_df: float = 4.0
     noise_scale: float = 1.0
     intercept_scale: float = 1.0
-    regulator_scale: bool = False
+    regulator_scale: bool = True
 
 
 @dataclass(frozen=True)

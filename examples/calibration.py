@@ -43,8 +43,9 @@ standard error for coverage and realised FDR, a set-bootstrap 90% interval for t
 the ECE that perfectly calibrated probabilities would show on the same pairs
 (:func:`bayesgrn.calibration.calibration_error_floor`).
 
-``--model`` picks a bundled spec; ``--guide``, ``--objective`` and ``--particles`` override
-its guide kind, SVI objective (``elbo`` or ``iw``) and particles per step.
+``--model`` picks a bundled spec, both the prior the ``standardized`` and ``prior``
+simulators draw from and the model fitted; ``--guide``, ``--objective`` and ``--particles``
+override its guide kind, SVI objective (``elbo`` or ``iw``) and particles per step.
 
     python examples/calibration.py --datasets 20 --genes 10
     python examples/calibration.py --datasets 3 --genes 10 --nuts 3
@@ -94,9 +95,15 @@ def ece_interval(results: list[dict], seed: int = 0) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
-def prior_network(n_genes: int, n_obs: int, rng: np.random.Generator) -> np.ndarray:
-    """Draw a stable ``W`` from the default regularized-horseshoe prior."""
-    spec = bg.load_spec("horseshoe").prior
+def prior_network(
+    n_genes: int, n_obs: int, rng: np.random.Generator, model: str = "horseshoe"
+) -> np.ndarray:
+    """Draw a stable ``W`` from the regularized-horseshoe prior of the spec ``model``.
+
+    With ``prior.regulator_scale`` each regulator's local scales are multiplied by its own
+    ``kappa_r ~ C+(0, 1)``, as in the model.
+    """
+    spec = bg.load_spec(model).prior
     d = n_genes - 1
     p0 = min(spec.expected_edges_per_target, 0.5 * d)
     tau0 = p0 / (d - p0) / np.sqrt(n_obs)
@@ -104,6 +111,8 @@ def prior_network(n_genes: int, n_obs: int, rng: np.random.Generator) -> np.ndar
     for _ in range(1000):
         tau = tau0 * np.abs(rng.standard_cauchy(n_genes))
         lam = np.abs(rng.standard_cauchy((n_genes, n_genes)))
+        if spec.regulator_scale:
+            lam = lam * np.abs(rng.standard_cauchy((n_genes, 1)))  # kappa_r, row r
         c2 = 1.0 / rng.gamma(half_df, 1.0 / (half_df * spec.slab_scale**2), size=n_genes)
         lam_t = np.sqrt(c2 * lam**2 / (c2 + tau**2 * lam**2))
         w = rng.standard_normal((n_genes, n_genes)) * tau * lam_t
@@ -114,10 +123,10 @@ def prior_network(n_genes: int, n_obs: int, rng: np.random.Generator) -> np.ndar
 
 
 def simulate_prior(
-    n_genes: int, n_obs: int, seed: int, knockouts: bool = True
+    n_genes: int, n_obs: int, seed: int, knockouts: bool = True, model: str = "horseshoe"
 ) -> tuple[bg.ExpressionData, np.ndarray]:
     rng = np.random.default_rng(seed)
-    w = prior_network(n_genes, n_obs, rng)
+    w = prior_network(n_genes, n_obs, rng, model)
     sigma = np.maximum(np.abs(rng.standard_normal(n_genes)), 0.2)
     intercept = 3.0 + rng.standard_normal(n_genes)
     knocked = [None] * n_obs + (list(range(n_genes)) if knockouts else [])
@@ -132,7 +141,7 @@ def simulate_prior(
 
 
 def simulate_standardized(
-    n_genes: int, n_obs: int, seed: int, knockouts: bool = True
+    n_genes: int, n_obs: int, seed: int, knockouts: bool = True, model: str = "horseshoe"
 ) -> tuple[bg.ExpressionData, np.ndarray]:
     """Draw ``W`` from the prior *on the model's standardised scale* and simulate to match.
 
@@ -147,7 +156,7 @@ def simulate_standardized(
     """
     rng = np.random.default_rng(seed)
     for _ in range(1000):
-        w = prior_network(n_genes, n_obs + (n_genes - 1 if knockouts else 0), rng)
+        w = prior_network(n_genes, n_obs + (n_genes - 1 if knockouts else 0), rng, model)
         a = np.linalg.inv(np.eye(n_genes) - w)
         noise_var = np.linalg.solve((a * a).T, np.ones(n_genes))
         if (noise_var >= 0.05).all():
@@ -166,8 +175,9 @@ def simulate_standardized(
 
 
 def simulate_offmodel(
-    n_genes: int, n_obs: int, seed: int, knockouts: bool = True
+    n_genes: int, n_obs: int, seed: int, knockouts: bool = True, model: str = "horseshoe"
 ) -> tuple[bg.ExpressionData, np.ndarray]:
+    """``bayesgrn.simulate`` (its network does not depend on ``model``)."""
     sim = bg.simulate(n_genes, n_obs, knockouts="all" if knockouts else 0, seed=seed)
     return sim.data, sim.weights.to_numpy()
 
@@ -219,7 +229,9 @@ def run_simulator(name: str, args: argparse.Namespace) -> None:
     results = []
     start = time.perf_counter()
     for k in range(args.datasets):
-        data, w = SIMULATORS[name](args.genes, args.samples, args.seed + k, args.knockouts)
+        data, w = SIMULATORS[name](
+            args.genes, args.samples, args.seed + k, args.knockouts, args.model
+        )
         post = bg.fit(
             data, model=args.model, seed=k, num_steps=args.steps, psis_draws=0, **guide_kw(args)
         )
@@ -342,7 +354,9 @@ def run_nuts(args: argparse.Namespace) -> None:
     simulator = SIMULATORS[args.nuts_simulator]
     rows, chain_rows, svi_truth, nuts_truth = [], [], [], []
     for k in range(args.nuts):
-        data, w = simulator(args.genes, args.samples, args.seed + 1000 + k, args.knockouts)
+        data, w = simulator(
+            args.genes, args.samples, args.seed + 1000 + k, args.knockouts, args.model
+        )
         t0 = time.perf_counter()
         svi = bg.fit(
             data, model=args.model, seed=k, num_steps=args.steps, psis_draws=0, **guide_kw(args)

@@ -104,7 +104,7 @@ def test_nuts(device):
 
 
 @pytest.mark.parametrize("device", DEVICES)
-@pytest.mark.parametrize("model", ["horseshoe", "horseshoe_hubs"])
+@pytest.mark.parametrize("model", ["horseshoe", "horseshoe_no_hubs"])
 def test_gibbs(device, model):
     """The exact sampler: batched Cholesky draws and the per-regulator scale step."""
     sim = bg.simulate(5, 40, seed=3)
@@ -118,11 +118,11 @@ def test_gibbs(device, model):
 
 @pytest.mark.parametrize("device", DEVICES)
 def test_per_regulator_scale_with_svi_and_nuts(ko_sim, device):
-    post = bg.fit(ko_sim.data, model="horseshoe_hubs", seed=0, device=device, num_steps=STEPS,
+    post = bg.fit(ko_sim.data, model="horseshoe", seed=0, device=device, num_steps=STEPS,
                   svi={"num_draws": 30}, psis_draws=10)  # fmt: skip
     _check(post, device)
     sim = bg.simulate(3, 30, seed=1)
-    nuts = bg.fit(sim.data, model="horseshoe_hubs", method="nuts", seed=0, device=device,
+    nuts = bg.fit(sim.data, model="horseshoe", method="nuts", seed=0, device=device,
                   num_samples=10, warmup_steps=10)  # fmt: skip
     _check(nuts, device)
 

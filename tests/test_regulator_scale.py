@@ -11,21 +11,25 @@ from bayesgrn.inputs import build_inputs
 from bayesgrn.model import grn_model, horseshoe_weights
 from bayesgrn.simulate import steady_states
 
-HUBS = {"regulator_scale": True}
+NO_HUBS = {"regulator_scale": False}
 
 
-def test_bundled_spec_is_the_default_plus_the_regulator_scale():
-    hubs, default = bg.load_spec("horseshoe_hubs"), bg.load_spec("horseshoe")
-    assert hubs.prior.regulator_scale
-    assert not default.prior.regulator_scale
-    assert hubs.with_overrides({"prior": {"regulator_scale": False}}).prior == default.prior
-    assert (hubs.guide, hubs.svi, hubs.decision) == (default.guide, default.svi, default.decision)
+def test_default_has_the_regulator_scale_and_the_no_hubs_spec_is_the_default_without_it():
+    default, no_hubs = bg.load_spec("horseshoe"), bg.load_spec("horseshoe_no_hubs")
+    assert default.prior.regulator_scale
+    assert not no_hubs.prior.regulator_scale
+    assert default.with_overrides({"prior": NO_HUBS}).prior == no_hubs.prior
+    assert (no_hubs.guide, no_hubs.svi, no_hubs.decision) == (
+        default.guide, default.svi, default.decision
+    )  # fmt: skip
+    for name in bg.available_specs():
+        assert bg.load_spec(name).prior.regulator_scale == (name != "horseshoe_no_hubs"), name
     with pytest.raises(ValueError, match="regulator_scale must be bool"):
         default.with_overrides({"prior": {"regulator_scale": 1}})
 
 
 def test_model_scales_each_regulators_row_by_its_kappa(tiny_sim):
-    spec = bg.load_spec("horseshoe_hubs")
+    spec = bg.load_spec("horseshoe")
     inputs = build_inputs(tiny_sim.data, spec, torch.device("cpu"))
     trace = pyro.poutine.trace(grn_model).get_trace(inputs, spec.prior)
     g = tiny_sim.data.n_genes
@@ -37,18 +41,22 @@ def test_model_scales_each_regulators_row_by_its_kappa(tiny_sim):
     )
     torch.testing.assert_close(trace.nodes["W"]["value"], expected)
     assert torch.isfinite(trace.log_prob_sum())
-    plain = pyro.poutine.trace(grn_model).get_trace(inputs, bg.load_spec("horseshoe").prior)
+    plain = pyro.poutine.trace(grn_model).get_trace(
+        inputs, bg.load_spec("horseshoe_no_hubs").prior
+    )
     assert "kappa" not in plain.nodes
 
 
-def test_every_method_fits_it_and_targets_are_refused(tiny_sim):
-    post = bg.fit(tiny_sim.data, model="horseshoe_hubs", num_steps=30, psis_draws=20)
+def test_every_method_fits_it_and_a_fit_of_some_targets_has_its_own_scales(tiny_sim):
+    post = bg.fit(tiny_sim.data, num_steps=30, psis_draws=20)
     assert np.isfinite(post.w_draws).all()
     obs = bg.simulate(5, 40, knockouts=0, seed=0).data
-    gibbs = bg.fit(obs, method="gibbs", prior=HUBS, num_samples=20, warmup_steps=10)
+    gibbs = bg.fit(obs, method="gibbs", num_samples=20, warmup_steps=10)
     assert "kappa" in gibbs.diagnostics["acceptance"]
-    with pytest.raises(ValueError, match="couples all targets"):
-        bg.fit(tiny_sim.data, model="horseshoe_hubs", targets=["G1"], num_steps=5)
+    # targets=: the regulators' scales are estimated from these targets alone
+    part = bg.fit(obs, targets=["G1", "G2"], num_steps=30, psis_draws=0)
+    assert part.targets == ("G1", "G2")
+    assert np.isfinite(part.w_draws).all()
 
 
 def _hub_network(n_genes: int, rng: np.random.Generator) -> np.ndarray:
@@ -73,7 +81,7 @@ def test_hub_regulators_are_recovered_better_with_their_own_scale():
     data = bg.ExpressionData.from_array(x)
     off = ~np.eye(30, dtype=bool)
     scores = []
-    for prior in (None, HUBS):
+    for prior in (NO_HUBS, None):
         post = bg.fit(data, method="gibbs", prior=prior, seed=0)
         p_edge = post.matrix("p_edge").to_numpy()[off]
         scores.append(average_precision_score((w != 0)[off], p_edge))

@@ -32,7 +32,10 @@ half-Cauchy augmentation, Piironen & Vehtari 2017 for the slab):
    (step size adapted during warm-up).
 5. With ``prior.regulator_scale``, each regulator's :math:`\kappa_r` like :math:`\tau_j`
    (augmentation :math:`\zeta_r`, the row's weights, the slab factor in the acceptance);
-   :math:`\kappa_r \lambda_{rj}` then stands for :math:`\lambda_{rj}` in the other steps.
+   :math:`\kappa_r \lambda_{rj}` then stands for :math:`\lambda_{rj}` in the other steps,
+   and a random walk moves :math:`\kappa_r` against its whole row of :math:`\lambda_{rj}`
+   (their product unchanged; :meth:`_GibbsSampler._rescale_row`), along the ridge the
+   single-site steps cross slowly.
 
 Every step leaves the model's posterior invariant, so the draws are exact up to Monte Carlo
 error; all targets are updated at once on tensors. The cost per iteration is one
@@ -126,7 +129,8 @@ class _GibbsSampler:
         self.slab_step = torch.full_like(self.n_obs, 0.5)
         self.accepted = {"sigma": 0.0, "lam": 0.0, "tau": 0.0, "c2": 0.0}
         if spec.prior.regulator_scale:
-            self.accepted["kappa"] = 0.0
+            self.accepted["kappa"] = self.accepted["kappa_row"] = 0.0
+            self.row_step = torch.full((self.n_reg, 1), 0.5, dtype=f64, device=x.device)
             self.n_allowed_row = self.allowed.sum(1, keepdim=True)  # (R, 1)
 
     @staticmethod
@@ -188,6 +192,7 @@ class _GibbsSampler:
             ).sum(1, keepdim=True)
             s.kappa2 = self._accept("kappa", s.kappa2, proposal, log_ratio)
             s.zeta = _inv_gamma(1.0, 1.0 + 1.0 / s.kappa2)
+            self._rescale_row(s, adapt)
         # 4. slab width: random walk on log c^2 with the exact conditional
         for _ in range(_SLAB_STEPS):
             proposal = s.c2 * torch.exp(self.slab_step * torch.randn_like(s.c2))
@@ -196,6 +201,33 @@ class _GibbsSampler:
             s.c2 = torch.where(take, proposal, s.c2)
             if adapt:  # towards ~44% acceptance, target by target
                 self.slab_step = self.slab_step * torch.exp(0.1 * (take.to(s.c2.dtype) - 0.44))
+
+    def _rescale_row(self, s: _State, adapt: bool) -> None:
+        r"""3d. Move each regulator's scale against its row of local scales.
+
+        Only the products :math:`\kappa_r^2 \lambda_{rj}^2` enter the weights, so
+        :math:`\kappa_r` and its row of :math:`\lambda_{rj}` trade scale freely and the
+        single-site steps above move along that ridge slowly. This random walk shifts
+        :math:`\log\kappa_r^2` by :math:`2u` and every :math:`\log\lambda_{rj}^2` by
+        :math:`-2u` at once: the products, and so every other conditional, stay the same,
+        the shift has unit Jacobian on the log scale, and only the inverse-gamma priors
+        :math:`\kappa^2 \mid \zeta` and :math:`\lambda^2 \mid \nu` (times their log-scale
+        Jacobians) enter the acceptance ratio.
+        """
+
+        def log_scales(kappa2: torch.Tensor, lam2: torch.Tensor) -> torch.Tensor:
+            # log IG(x | 1/2, 1/aux) + log x = -x.log()/2 - 1/(aux x), summed per regulator
+            row = -0.5 * lam2.log() - 1.0 / (s.nu * lam2)
+            return -0.5 * kappa2.log() - 1.0 / (s.zeta * kappa2) + row.sum(1, keepdim=True)
+
+        factor = torch.exp(2.0 * self.row_step * torch.randn_like(s.kappa2))  # (R, 1)
+        kappa2, lam2 = s.kappa2 * factor, s.lam2 / factor
+        log_ratio = log_scales(kappa2, lam2) - log_scales(s.kappa2, s.lam2)
+        take = self._metropolis("kappa_row", log_ratio)
+        s.kappa2 = torch.where(take, kappa2, s.kappa2)
+        s.lam2 = torch.where(take, lam2, s.lam2)
+        if adapt:  # towards ~44% acceptance, regulator by regulator
+            self.row_step = self.row_step * torch.exp(0.1 * (take.to(s.kappa2.dtype) - 0.44))
 
     def _log_slab(self, c2: torch.Tensor, s: _State) -> torch.Tensor:
         """Log conditional of c^2 (times c^2, the Jacobian of the log scale), up to a constant."""

@@ -76,19 +76,19 @@ from bayesgrn.dream4 import dream4_gold_standard
 HERE = Path(__file__).resolve()
 DEFAULT_DATA = HERE.parents[3] / "shared" / "data" / "dream4" / "size100"
 METHODS = (
-    "bayesgrn", "bayesgrn-sigmoid", "bayesgrn-gibbs", "bayesgrn-hubs", "bayesgrn-gibbs-hubs",
+    "bayesgrn", "bayesgrn-sigmoid", "bayesgrn-gibbs", "bayesgrn-no-hubs", "bayesgrn-gibbs-no-hubs",
     "pearson", "genie3", "grnboost2", "kozscore",
 )  # fmt: skip
 #: bayesgrn methods: the bundled model spec each fits and the inference method (default:
 #: the linear family by SVI; "bayesgrn-gibbs" samples the per-target regressions, without
-#: the Jacobian term, exactly with fit(method="gibbs") and its default draws; "-hubs" adds
-#: a scale per regulator, prior.regulator_scale)
+#: the Jacobian term, exactly with fit(method="gibbs") and its default draws; "-no-hubs"
+#: drops the default's scale per regulator, prior.regulator_scale)
 BAYESGRN_MODELS = {  # method: (bundled spec, inference, prior overrides)
     "bayesgrn": ("horseshoe", "svi", None),
     "bayesgrn-sigmoid": ("sigmoid_horseshoe", "svi", None),
     "bayesgrn-gibbs": ("horseshoe_pseudolikelihood", "gibbs", None),
-    "bayesgrn-hubs": ("horseshoe_hubs", "svi", None),
-    "bayesgrn-gibbs-hubs": ("horseshoe_pseudolikelihood", "gibbs", {"regulator_scale": True}),
+    "bayesgrn-no-hubs": ("horseshoe_no_hubs", "svi", None),
+    "bayesgrn-gibbs-no-hubs": ("horseshoe_pseudolikelihood", "gibbs", {"regulator_scale": False}),
 }
 SETTINGS = ("multifactorial", "all")
 WORKER = "_dream4_worker"
