@@ -78,8 +78,10 @@ class CanonicalOrder:
         return draws
 
     def site_to_caller(self, name: str, value: np.ndarray) -> np.ndarray:
-        """Reorder a per-target (and, for ``b``, per-condition) site mean."""
+        """Reorder a per-target (``b``: per condition too; ``kappa``: per regulator) site."""
         value = np.asarray(value)
+        if name == "kappa":
+            return value[..., self.regulator_back]
         if value.ndim >= 1:  # every site is per target (last axis)
             value = value[..., self.gene_back]
         if name == "b" and value.ndim >= 2:

@@ -210,7 +210,8 @@ def merge_posteriors(parts: Sequence[Posterior], genes: Sequence[str], seed: int
     def joined(arrays: list[np.ndarray]) -> np.ndarray:
         return np.concatenate(arrays, axis=-1)[..., order]
 
-    site_names = set.intersection(*(set(p.site_means) for p in parts))
+    # each shard has its own regulator scales (see the module docstring): none is merged
+    site_names = set.intersection(*(set(p.site_means) for p in parts)) - {"kappa"}
     draw_names = set.intersection(*(set(p.site_draws) for p in parts))
     longest = max(len(p.losses) for p in parts)
     losses = np.zeros(longest)

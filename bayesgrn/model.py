@@ -226,9 +226,12 @@ def log_jacobian(
         return out
     inv = torch.linalg.inv(block)  # (..., n_regulators, n_regulators)
     pad = clamped < 0  # (batch, k_max)
-    pick = one_hot_rows(clamped.clamp(min=0), n_reg, w.dtype)  # (batch, k_max, n_regulators)
-    # (B^{-1})_{KK} of each sample as pick B^{-1} pick^T: products, not gathers (see one_hot_rows)
-    sub = pick @ inv.unsqueeze(-3) @ pick.transpose(-1, -2)  # (..., batch, k_max, k_max)
+    batch, k_max = clamped.shape
+    # (B^{-1})_{KK} of each sample as P B^{-1} P^T: products, not gathers (see one_hot_rows);
+    # P stays 2-d against B^{-1} so that B^{-1} is never copied per sample
+    pick = one_hot_rows(clamped.clamp(min=0).reshape(-1), n_reg, w.dtype)  # (batch k_max, R)
+    rows = (pick @ inv).unflatten(-2, (batch, k_max))  # (..., batch, k_max, n_regulators)
+    sub = torch.einsum("...bir,bjr->...bij", rows, pick.view(batch, k_max, n_reg))
     keep = (~pad).unsqueeze(-1) & (~pad).unsqueeze(-2)  # (batch, k_max, k_max)
     eye = torch.eye(clamped.shape[-1], dtype=w.dtype, device=w.device)
     sub = torch.where(keep, sub, eye)  # padded rows/columns become identity

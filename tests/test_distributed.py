@@ -67,6 +67,9 @@ def test_merge_of_subset_fits_is_the_full_layout(observational):
     np.testing.assert_array_equal(merged.w_draws[:, :, :10], parts[0].w_draws)
     np.testing.assert_array_equal(merged.w_draws[:, :, 10:], parts[1].w_draws)
     assert merged.edges().shape[0] == data.n_genes * (data.n_genes - 1)
+    # each part has its own regulator scales, estimated from its targets: none is merged
+    assert "kappa" in parts[0].site_means
+    assert "kappa" not in merged.site_means
 
 
 @pytest.mark.parametrize(

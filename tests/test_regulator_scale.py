@@ -86,3 +86,23 @@ def test_hub_regulators_are_recovered_better_with_their_own_scale():
         p_edge = post.matrix("p_edge").to_numpy()[off]
         scores.append(average_precision_score((w != 0)[off], p_edge))
     assert scores[1] > scores[0] + 0.05
+
+
+def test_regulator_scales_are_reported_per_regulator_in_the_callers_order():
+    sim = bg.simulate(6, 40, knockouts=0, seed=0)
+    post = bg.fit(sim.data, seed=0, num_steps=200, psis_draws=0)
+    kappa = post.site_means["kappa"]
+    assert kappa.shape == (len(post.regulators),)
+    assert (kappa > 0).all()
+    # the same data with the genes in reverse order: the same scale for the same name
+    frame = sim.data.to_frame()
+    flipped = bg.fit(
+        bg.ExpressionData.from_array(frame.to_numpy()[:, ::-1], genes=list(frame.columns[::-1])),
+        seed=0, num_steps=200, psis_draws=0,
+    )  # fmt: skip
+    by_name = dict(zip(flipped.regulators, flipped.site_means["kappa"], strict=True))
+    np.testing.assert_allclose([by_name[r] for r in post.regulators], kappa, rtol=1e-6)
+    gibbs = bg.fit(sim.data, method="gibbs", num_samples=50, warmup_steps=50)
+    assert gibbs.site_means["kappa"].shape == kappa.shape
+    plain = bg.fit(sim.data, prior=NO_HUBS, num_steps=20, psis_draws=0)
+    assert "kappa" not in plain.site_means

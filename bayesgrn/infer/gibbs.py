@@ -272,6 +272,7 @@ def run_gibbs(
     if reason is not None:
         raise ValueError(reason)
     sampler = _GibbsSampler(inputs, spec)
+    has_kappa = spec.prior.regulator_scale
     total = num_chains * (warmup_steps + num_samples)
     bar = None
     if progress:
@@ -291,7 +292,7 @@ def run_gibbs(
             draws.append(state.w.to(torch.float32).cpu().numpy())
             for name, value in (
                 ("tau", state.tau2.sqrt()), ("c2", state.c2), ("sigma", state.sigma2.sqrt()),
-                ("b", state.b),
+                ("b", state.b), *((("kappa", state.kappa2.sqrt()[:, 0]),) * has_kappa),
             ):  # fmt: skip
                 sums[name] = sums[name] + value if name in sums else value.clone()
         chains_w.append(np.stack(draws))

@@ -20,6 +20,9 @@ logger = logging.getLogger(__name__)
 PRACTICAL_WEIGHTS = 2_000
 
 
+#: sites whose posterior means a fit reports (``kappa`` with ``prior.regulator_scale``)
+_SITES = ("tau", "c2", "sigma", "b", "kappa")
+
 def run_nuts(
     inputs: ModelInputs,
     spec: ModelSpec,
@@ -69,12 +72,14 @@ def run_nuts(
                 samples["z"], local, per_target["tau"], per_target["c2"], inputs.allowed
             )
         chains_w.append(w.cpu().numpy())
-        chains_sites.append({k: samples[k].cpu().numpy() for k in ("tau", "c2", "sigma", "b")})
+        chains_sites.append({k: samples[k].cpu().numpy() for k in _SITES if k in samples})
         divergences.append(len(mcmc.diagnostics().get("divergences", {}).get("chain 0", [])))
     means = {
         k: np.concatenate([sites[k] for sites in chains_sites]).mean(0)
-        for k in ("tau", "c2", "sigma", "b")
+        for k in chains_sites[0]
     }
+    if "kappa" in means:
+        means["kappa"] = means["kappa"].reshape(-1)  # (n_regulators,)
     diagnostics: dict[str, Any] = {
         "num_samples": num_samples,
         "warmup_steps": warmup_steps,

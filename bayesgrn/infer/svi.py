@@ -359,13 +359,17 @@ def draw_weights(
             latent["z"], effective_local_scale(latent), latent["tau"], latent["c2"], inputs.allowed
         )  # (size, n_regulators, n_targets)
         draws[done : done + size] = w.float().cpu().numpy()
-        for name in ("tau", "c2", "sigma", "b"):
+        for name in ("tau", "c2", "sigma", "b", "kappa"):
+            if name not in latent:  # kappa: only with prior.regulator_scale
+                continue
             total = latent[name].sum(0)
             sums[name] = sums[name] + total if name in sums else total
         for name, parts in kept.items():
             value = latent[name]  # (size, 1, n_targets) or (size, n_conditions, n_targets)
             parts.append(value.float().cpu().numpy().reshape(size, *value.shape[-2:]))
     means = {k: (v / num_draws).squeeze(0).cpu().numpy() for k, v in sums.items()}
+    if "kappa" in means:
+        means["kappa"] = means["kappa"].reshape(-1)  # (n_regulators,)
     site_draws = {k: np.concatenate(v) for k, v in kept.items()}
     site_draws = {k: v if k == "b" else v[:, 0] for k, v in site_draws.items()}
     return draws, means, site_draws
