@@ -77,7 +77,7 @@ HERE = Path(__file__).resolve()
 DEFAULT_DATA = HERE.parents[3] / "shared" / "data" / "dream4" / "size100"
 METHODS = (
     "bayesgrn", "bayesgrn-sigmoid", "bayesgrn-gibbs", "bayesgrn-no-hubs", "bayesgrn-gibbs-no-hubs",
-    "pearson", "genie3", "grnboost2", "kozscore",
+    "bayesgrn-conjugate", "pearson", "genie3", "grnboost2", "kozscore",
 )  # fmt: skip
 #: bayesgrn methods: the bundled model spec each fits and the inference method (default:
 #: the linear family by SVI; "bayesgrn-gibbs" samples the per-target regressions, without
@@ -89,6 +89,7 @@ BAYESGRN_MODELS = {  # method: (bundled spec, inference, prior overrides)
     "bayesgrn-gibbs": ("horseshoe_pseudolikelihood", "gibbs", None),
     "bayesgrn-no-hubs": ("horseshoe_no_hubs", "svi", None),
     "bayesgrn-gibbs-no-hubs": ("horseshoe_pseudolikelihood", "gibbs", {"regulator_scale": False}),
+    "bayesgrn-conjugate": ("horseshoe_conjugate", "svi", None),
 }
 SETTINGS = ("multifactorial", "all")
 WORKER = "_dream4_worker"
