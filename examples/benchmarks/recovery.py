@@ -81,7 +81,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--samples", type=int, default=200, help="total samples incl. knockouts")
     parser.add_argument("--no-knockouts", dest="knockouts", action="store_false")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--guides", nargs="+", default=["normal"])
+    parser.add_argument(
+        "--guides", nargs="+", default=[bg.load_spec().guide.kind], help="default: the spec's"
+    )
     parser.add_argument("--steps", type=int, default=None)
     args = parser.parse_args(argv)
     table = run(args)
