@@ -212,8 +212,7 @@ def fit(
         )
     if method != "svi" and (num_samples < 1 or warmup_steps < 0):
         raise ValueError(
-            f"num_samples must be >= 1 and warmup_steps >= 0, got {num_samples} and "
-            f"{warmup_steps}"
+            f"num_samples must be >= 1 and warmup_steps >= 0, got {num_samples} and {warmup_steps}"
         )
     if num_chains > 1 and num_samples < 4:
         raise ValueError(

@@ -5,13 +5,13 @@ All guides are plain ``torch.nn.Module`` objects holding their parameters as
 factors for the positive scales :math:`\tau_j, c_j^2, \sigma_j, \lambda_{rj}` and normal
 factors for the intercepts :math:`b_{kj}`. They differ in the weight factor:
 
-``"normal"`` (mean-field, default)
+``"normal"`` (mean-field)
     :math:`q(z_{rj}) = \mathcal N(m_{rj}, s_{rj}^2)`, independent of the scales. It ignores
     the posterior coupling of a strong weight's :math:`z` and :math:`\lambda`; measured on
     simulated 100-gene networks its 90% intervals still covered 82-94% of the true non-zero
-    weights (docs/model.md), better than ``"conjugate"``.
+    weights (docs/model.md), better than ``"conjugate"`` started from its first step.
 
-``"conjugate"`` (structured)
+``"conjugate"`` (structured; the default spec's, after a mean-field start)
     Each weight stays coupled to its own scale :math:`g_{rj} = \tau_j\tilde\lambda_{rj}`.
     The guide learns a Gaussian *likelihood factor* :math:`\mathcal N(W_{rj}; m_{rj}, v_{rj})`
     and multiplies it by the exact conditional prior :math:`\mathcal N(W_{rj}; 0, g_{rj}^2)`:
@@ -26,7 +26,11 @@ factors for the intercepts :math:`b_{kj}`. They differ in the weight factor:
     Where the data dominate (:math:`g^2 \gg v`) this is the centred posterior
     :math:`\mathcal N(m, v)`; where the prior dominates (:math:`g^2 \ll v`) it is the
     non-centred prior :math:`z \sim \mathcal N(0, 1)`, so it adapts its parameterisation
-    weight by weight at no extra cost.
+    weight by weight at no extra cost. With ``guide.mean_field_fraction = f > 0`` the
+    first ``f`` of the steps fit the ``"normal"`` factor, which is then converted
+    (:meth:`HorseshoeGuide.to_conjugate`): started from the first step, the conjugate
+    factor commits to either orientation of an edge from its first noisy steps when the
+    likelihood carries the Jacobian term, and different seeds commit differently.
 ``"lowrank"`` (per-target correlations)
     :math:`q(z_{\cdot j}) = \mathcal N(m_j, F_j F_j^\top + \mathrm{diag}(d_j))` with a rank-4
     factor :math:`F_j` per target, sampled as one auxiliary site per target and handed to
@@ -139,7 +143,12 @@ class HorseshoeGuide(nn.Module):
         # likelihood factor's sd) so the data move W from step one; shrinkage then acts
         # on the null weights. This avoids the vanishing gradients of a start at the prior.
         g0 = torch.full_like(inputs.tau0, spec.init_weight_scale)  # (n_targets,)
-        if self.kind == "conjugate" and inputs.jacobian_targets is not None:
+        # conjugate with a mean-field start: the weight factor is mean-field until
+        # to_conjugate() (the flag is a buffer, so checkpoints and restarts carry it)
+        staged = self.kind == "conjugate" and spec.mean_field_fraction > 0
+        self.register_buffer("conjugate_phase", torch.tensor(not staged))
+        self.register_buffer("log_v0", log_v0.clone(), persistent=False)
+        if self.kind == "conjugate" and not staged and inputs.jacobian_targets is not None:
             g0 = _jacobian_safe_scale(g0, 1.0 / n_obs, n_reg)
         lam0 = torch.log(g0 / inputs.tau0).expand(n_reg, n_tgt)
         self.lam_loc = nn.Parameter(lam0.clone())
@@ -150,7 +159,9 @@ class HorseshoeGuide(nn.Module):
             self.kappa_raw = param((n_reg, 1), s0)
         self.w_loc = param((n_reg, n_tgt), 0.0)
         self.w_raw = (
-            nn.Parameter(log_v0.clone()) if self.kind == "conjugate" else param((n_reg, n_tgt), s0)
+            nn.Parameter(log_v0.clone())
+            if self.kind == "conjugate" and not staged
+            else param((n_reg, n_tgt), s0)
         )
         if self.kind == "conditional":
             self._init_conditional(inputs)
@@ -163,6 +174,40 @@ class HorseshoeGuide(nn.Module):
             gen = torch.Generator(device="cpu").manual_seed(0)
             factor = 0.01 * torch.randn(n_tgt, n_reg, rank, generator=gen, dtype=like.dtype)
             self.w_factor = nn.Parameter(factor.to(like.device))
+
+    @property
+    def awaiting_conjugate(self) -> bool:
+        """True while a conjugate guide with a mean-field start is still mean-field."""
+        return self.kind == "conjugate" and not bool(self.conjugate_phase)
+
+    @torch.no_grad()
+    def to_conjugate(self) -> None:
+        r"""Convert the fitted mean-field weight factor into the conjugate one.
+
+        Keeps the mean of each weight at the scales' medians :math:`g^*_{rj}` (the
+        log-normal factors' :math:`e^{\mu}`): the conjugate factor's variance starts at
+        the data's :math:`v_{rj} = 1/n_j` (its own initial value) and its mean at
+
+        .. math::
+
+            m_{rj} = \mu^z_{rj}\, \frac{g^{*2}_{rj} + v_{rj}}{g^*_{rj}},
+            \qquad\text{so that}\qquad
+            \mathrm E_q[z_{rj} \mid g^*_{rj}] = \frac{g^* m}{g^{*2} + v} = \mu^z_{rj}.
+
+        The mean-field start settles which of two orientations a weight takes (the
+        conjugate factor, started free, commits to either from its first noisy steps);
+        the conjugate factor then restores the coupling of each weight with its scale.
+        """
+        if not self.awaiting_conjugate:
+            raise RuntimeError("to_conjugate: the guide is not a conjugate guide awaiting it")
+        tau, c2, lam = self.tau_loc.exp(), self.c2_loc.exp(), self.lam_loc.exp()
+        if self.regulator_scale:
+            lam = lam * self.kappa_loc.exp()
+        g = tau * regularized_scale(lam, tau, c2)
+        v = self.log_v0.exp()
+        self.w_loc.copy_(self.w_loc * (g.square() + v) / g)
+        self.w_raw.copy_(self.log_v0)
+        self.conjugate_phase.fill_(True)
 
     def draw_bytes(self, inputs: ModelInputs) -> int:
         """Working bytes per vectorised draw beyond the regulator x target tensors.
@@ -271,7 +316,7 @@ class HorseshoeGuide(nn.Module):
             with regulators:
                 if self.kind in ("lowrank", "conditional"):
                     z = pyro.sample("z", dist.Delta(z_joint))
-                elif self.kind == "conjugate":
+                elif self.kind == "conjugate" and not self.awaiting_conjugate:
                     g = tau * regularized_scale(local, tau, c2)  # (n_reg, n_targets)
                     g2, v = g.square(), self.w_raw.exp()
                     z_loc = g * self.w_loc / (g2 + v)

@@ -78,11 +78,17 @@ class GuideSpec:
 
     ``init_scale`` is the initial sd of the log-normal/normal factors; ``init_weight_scale``
     the initial prior sd ``tau0 * lambda`` of every weight (a "free" start).
+    ``mean_field_fraction`` (``"conjugate"`` only) is the share of the step budget spent on
+    the mean-field weight factor before it is converted to the conjugate one
+    (:meth:`bayesgrn.guide.HorseshoeGuide.to_conjugate`); 0 fits the conjugate factor
+    from the first step; the other kinds ignore it (so ``guide={"kind": "normal"}`` on
+    the default spec is the mean-field guide).
     """
 
-    kind: str = "normal"
+    kind: str = "conjugate"
     init_scale: float = 0.1
     init_weight_scale: float = 0.1
+    mean_field_fraction: float = 0.25
 
 
 @dataclass(frozen=True)
@@ -247,6 +253,10 @@ def _validate(spec: ModelSpec) -> None:
         ),
         (spec.guide.init_scale > 0, "guide.init_scale must be > 0"),
         (spec.guide.init_weight_scale > 0, "guide.init_weight_scale must be > 0"),
+        (
+            0 <= spec.guide.mean_field_fraction < 1,
+            "guide.mean_field_fraction must be in [0, 1)",
+        ),
         (spec.svi.num_steps >= 1 and spec.svi.min_steps >= 0, "svi.num_steps must be >= 1"),
         (spec.svi.lr > 0 and 0 < spec.svi.lr_decay <= 1, "svi.lr > 0 and 0 < svi.lr_decay <= 1"),
         (spec.svi.num_particles >= 0, "svi.num_particles must be >= 0 (0: automatic)"),

@@ -85,8 +85,11 @@ def test_default_fit_is_wider_than_the_mode_seeking_elbo_fit(tiny_sim):
     """A regression to the over-confident ELBO fit narrows every interval.
 
     Measured on this problem (8 genes, 48 samples, 800 steps, fit seeds 0-3): the median
-    ratio of the default's posterior sds to the ELBO fit's was 1.32-1.42; 1.15 leaves room
-    for that spread and still fails if the default falls back to the ELBO (ratio 1).
+    ratio of the default's posterior sds to the ELBO fit's with the same guide was
+    1.07-1.13 with the default conjugate guide (1.32-1.42 with the mean-field guide, which
+    the bound widens more); 1.04 is below that spread and still fails if the default falls
+    back to the ELBO (ratio 1). The default's sds against the mean-field ELBO fit's were
+    0.93-1.00 here; against NUTS, see docs/calibration.md.
     """
     kwargs = dict(seed=0, num_steps=800, psis_draws=0)
     default = bg.fit(tiny_sim.data, **kwargs)
@@ -95,7 +98,7 @@ def test_default_fit_is_wider_than_the_mode_seeking_elbo_fit(tiny_sim):
     assert default.diagnostics["num_particles"] == 8
     mask = default.allowed
     ratio = default.matrix("sd").to_numpy()[mask] / elbo.matrix("sd").to_numpy()[mask]
-    assert np.median(ratio) > 1.15
+    assert np.median(ratio) > 1.04
 
 
 def test_automatic_particles_follow_the_problem_size():

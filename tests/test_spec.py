@@ -50,6 +50,7 @@ def test_load_by_path(tmp_path):
         ({"prior": {"slab_scale": -1.0}}, "slab_scale"),
         ({"prior": {"slab_scale": "wide"}}, "must be float"),
         ({"guide": {"kind": "flow"}}, "guide.kind"),
+        ({"guide": {"kind": "conjugate", "mean_field_fraction": 1.0}}, r"in \[0, 1\)"),
         ({"svi": {"lr": 0.0}}, "svi.lr"),
         ({"likelihood": {"family": "poisson"}}, "likelihood.family"),
         ({"likelihood": {"jacobian": "yes"}}, "jacobian"),

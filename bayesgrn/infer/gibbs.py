@@ -175,8 +175,7 @@ class _GibbsSampler:
         spread = (s.w.square() / (2.0 * lk2) * self.allowed).sum(0)
         proposal = _inv_gamma(shape, 1.0 / s.xi + spread)
         log_ratio = 0.5 * (
-            (torch.log1p(proposal * lk2 / s.c2) - torch.log1p(s.tau2 * lk2 / s.c2))
-            * self.allowed
+            (torch.log1p(proposal * lk2 / s.c2) - torch.log1p(s.tau2 * lk2 / s.c2)) * self.allowed
         ).sum(0)
         s.tau2 = self._accept("tau", s.tau2, proposal, log_ratio)
         s.xi = _inv_gamma(1.0, 1.0 / self.tau0_2 + 1.0 / s.tau2)

@@ -23,6 +23,7 @@ PRACTICAL_WEIGHTS = 2_000
 #: sites whose posterior means a fit reports (``kappa`` with ``prior.regulator_scale``)
 _SITES = ("tau", "c2", "sigma", "b", "kappa")
 
+
 def run_nuts(
     inputs: ModelInputs,
     spec: ModelSpec,
@@ -75,8 +76,7 @@ def run_nuts(
         chains_sites.append({k: samples[k].cpu().numpy() for k in _SITES if k in samples})
         divergences.append(len(mcmc.diagnostics().get("divergences", {}).get("chain 0", [])))
     means = {
-        k: np.concatenate([sites[k] for sites in chains_sites]).mean(0)
-        for k in chains_sites[0]
+        k: np.concatenate([sites[k] for sites in chains_sites]).mean(0) for k in chains_sites[0]
     }
     if "kappa" in means:
         means["kappa"] = means["kappa"].reshape(-1)  # (n_regulators,)

@@ -8,6 +8,7 @@ not leak into each other or into the caller's session.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import time
@@ -132,7 +133,11 @@ def run_svi(
     optimizer = torch.optim.Adam(guide.parameters(), lr=cfg.lr)
     gamma = cfg.lr_decay ** (1.0 / max(steps_max, 1))
     schedule = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=gamma)
-    run = _RunState(guide, optimizer, schedule, cfg)
+    # a conjugate guide with a mean-field start switches factors after this many steps; the
+    # fit cannot be declared converged before the conjugate factor has had its windows
+    switch_at = _conjugate_switch_step(spec, steps_max) if guide.awaiting_conjugate else 0
+    min_steps = max(cfg.min_steps, switch_at + cfg.window * (cfg.patience + 1) * (switch_at > 0))
+    run = _RunState(guide, optimizer, schedule, dataclasses.replace(cfg, min_steps=min_steps))
     fp = fingerprint(inputs, spec, steps_max, subsample_size, ckpt.identity)
     resumed_from = None
     if ckpt.resume:
@@ -191,6 +196,10 @@ def run_svi(
         schedule.step()
         run.losses.append(value)
         run.step += 1
+        if run.step == switch_at and guide.awaiting_conjugate:
+            guide.to_conjugate()
+            for param in (guide.w_loc, guide.w_raw):  # their meaning changed: fresh moments
+                optimizer.state.pop(param, None)
         bar.update()
         if run.step % cfg.window == 1:
             bar.set_postfix(elbo=f"{-value:.4g}")
@@ -234,6 +243,11 @@ def run_svi(
         heldout_lpd,
         site_draws,
     )
+
+
+def _conjugate_switch_step(spec: ModelSpec, steps_max: int) -> int:
+    """Step after which a conjugate guide's mean-field start is converted (0: never)."""
+    return int(spec.guide.mean_field_fraction * steps_max)
 
 
 class _RunState:
