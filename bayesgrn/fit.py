@@ -35,6 +35,7 @@ from bayesgrn.knowledge import EdgeSource
 from bayesgrn.memory import check_memory, parse_bytes, plan_memory
 from bayesgrn.posterior import Posterior
 from bayesgrn.spec import ModelSpec, load_spec
+from bayesgrn.stability import UNSTABLE_WARN, unstable_fraction
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +104,10 @@ def fit(
         With two or more, the split-:math:`\hat R` of every weight is computed and a
         warning names the weights whose chains disagree (``diagnostics["rhat_max"]``,
         ``"rhat_n_above"``, ``"rhat_worst"``); on multimodal horseshoe posteriors one chain
-        can look converged while missing a mode.
+        can look converged while missing a mode. Every linear-Gaussian fit of up to 200
+        genes also records the share of draws whose network has no stable steady state
+        (``diagnostics["unstable_fraction"]``, :mod:`bayesgrn.stability`), with a warning
+        above 10%.
     dtype
         ``"float32"`` (default) or ``"float64"``.
     num_threads
@@ -345,6 +349,16 @@ def fit(
                 rhat = order.weights_to_caller(diagnostics.pop("rhat"))
                 diagnostics.update(_rhat_summary(rhat, caller_data.regulators, target_names))
             losses, site_draws = np.zeros(0), {}
+    if spec.family == "gaussian" and target_columns is None:
+        unstable = unstable_fraction(w_draws, data.regulator_index, data.n_genes)
+        diagnostics["unstable_fraction"] = unstable
+        if unstable is not None and unstable > UNSTABLE_WARN:
+            logger.warning(
+                "%.0f%% of the checked draws describe a network with no stable steady state "
+                "(an eigenvalue of W with real part >= 1): the fit sits in a mode that reverses "
+                "a feedback loop (diagnostics['unstable_fraction'])",
+                100 * unstable,
+            )
     seconds = time.perf_counter() - start
     diagnostics.update(
         {

@@ -24,6 +24,7 @@ from bayesgrn import decision
 from bayesgrn.data import BayesGRNInputError
 from bayesgrn.posterior import Posterior, atomic_write_bytes
 from bayesgrn.spec import objective_label
+from bayesgrn.stability import UNSTABLE_WARN
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -265,6 +266,14 @@ def _summary_table(
     pareto = _pareto_line(summary)
     if pareto:
         rows.append(("Pareto k-hat", pareto))
+    if _is_number(summary.get("unstable_fraction")):
+        rows.append(
+            (
+                "stability",
+                f"{summary['unstable_fraction']:.0%} of checked draws have no stable steady "
+                "state (an eigenvalue of W with real part ≥ 1)",
+            )
+        )
     chains = _chains_line(summary)
     if chains:
         rows.append((f"{str(summary['method']).upper()} chains", chains))
@@ -347,6 +356,15 @@ def _warnings(post: Posterior, summary: dict[str, Any]) -> str:
             f"{summary.get('n_targets')} targets: the variational posterior of their incoming "
             "weights may be unreliable (too narrow intervals, over-confident p_edge). Check "
             "them with more steps or method='nuts' on a subset."
+        )
+    unstable = summary.get("unstable_fraction")
+    if _is_number(unstable) and unstable > UNSTABLE_WARN:
+        notes.append(
+            f"{unstable:.0%} of the checked draws describe a network with no stable steady "
+            "state (an eigenvalue of W with real part ≥ 1), which steady-state data cannot "
+            "come from: the fit sits in a mode that reverses a feedback loop and inverts its "
+            "weights. Refit with another seed or method='svi', and check the genes on the "
+            "strongest two-way edges."
         )
     if summary.get("method") in ("nuts", "gibbs") and summary.get("rhat_n_above"):
         notes.append(

@@ -226,3 +226,14 @@ def test_cli_report_errors_exit_2(tmp_path, capsys, run_dir):
     assert "missing" in err
     assert main(["report", str(run_dir), "--gold", str(tmp_path / "no_gold.tsv")]) == 2
     assert "no_gold.tsv" in capsys.readouterr().err
+
+
+def test_report_shows_the_share_of_unstable_draws_and_warns_above_a_tenth(post):
+    unstable = post.replace(diagnostics={**post.diagnostics, "unstable_fraction": 0.62})
+    text = render_report(unstable, top=3)
+    assert "62% of checked draws have no stable steady state" in text
+    assert "reverses a feedback loop" in text
+    stable = post.replace(diagnostics={**post.diagnostics, "unstable_fraction": 0.0})
+    text = render_report(stable, top=3)
+    assert "0% of checked draws have no stable steady state" in text
+    assert "reverses a feedback loop" not in text
