@@ -394,7 +394,7 @@ def run_nuts(args: argparse.Namespace) -> None:
     sd, close, _ = np.array(rows).T
     print(
         f"SVI vs NUTS: median over sets of the median sd ratio {np.median(sd):.2f}; "
-        f"p_edge within 0.1 for {np.mean(close):.1%} of pairs (mean over sets)"
+        f"p_edge within 0.1 for a share {mean_se(close)} of pairs (mean ± SE over sets)"
     )
     if chain_rows:
         csd, cclose, _, rhat = np.array(chain_rows).T
@@ -407,7 +407,7 @@ def run_nuts(args: argparse.Namespace) -> None:
             print(
                 f"on the {int(mixed.sum())} set(s) whose chains mixed (every split R-hat < "
                 f"{RHAT_MIXED}): SVI sd ratio {np.median(sd[mixed]):.2f}, p_edge within 0.1 for "
-                f"{np.mean(close[mixed]):.1%} of pairs; chain vs chain "
+                f"a share {mean_se(close[mixed])} of pairs; chain vs chain "
                 f"{np.mean(cclose[mixed]):.1%}"
             )
     for label, res in (("SVI", svi_truth), ("NUTS", nuts_truth)):
