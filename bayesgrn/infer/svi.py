@@ -136,7 +136,9 @@ def run_svi(
     # a conjugate guide with a mean-field start switches factors after this many steps; the
     # fit cannot be declared converged before the conjugate factor has had its windows
     switch_at = _conjugate_switch_step(spec, steps_max) if guide.awaiting_conjugate else 0
-    min_steps = max(cfg.min_steps, switch_at + cfg.window * (cfg.patience + 1) * (switch_at > 0))
+    min_steps = cfg.min_steps
+    if switch_at > 0:
+        min_steps = max(min_steps, switch_at + cfg.window * (cfg.patience + 1))
     run = _RunState(guide, optimizer, schedule, dataclasses.replace(cfg, min_steps=min_steps))
     fp = fingerprint(inputs, spec, steps_max, subsample_size, ckpt.identity)
     resumed_from = None
