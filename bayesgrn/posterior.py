@@ -94,9 +94,11 @@ class Posterior:
     losses
         Negative ELBO per SVI step (empty for NUTS).
     site_means
-        Posterior means of the global sites (``tau``, ``c2``, ``sigma``, ``b``; with
-        ``prior.regulator_scale`` also ``kappa``, one scale per regulator, in the order of
-        ``regulators``: a large value marks a regulator with many strong targets).
+        Posterior means of the global sites: ``tau``, ``c2``, ``sigma`` ``(n_targets,)``,
+        the intercepts ``b`` ``(n_conditions, n_targets)`` (every method, one condition
+        included), and with ``prior.regulator_scale`` ``kappa`` ``(n_regulators,)``, one scale
+        per regulator in the order of ``regulators``: a large value marks a regulator with
+        many strong targets.
     site_draws
         Draws, aligned with ``w_draws``, of the per-target sites a family's predictions
         need besides ``W`` (sigmoid family: ``gain`` and ``bias`` ``(n_draws, n_targets)``,

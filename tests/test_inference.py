@@ -235,3 +235,13 @@ def test_conditional_guide_fits_and_needs_the_gaussian_family(tiny_sim):
     assert np.isfinite(post.diagnostics["pareto_k"])  # the auxiliary joint site is counted
     with pytest.raises(ValueError, match='guide.kind "conditional" needs likelihood.family'):
         bg.fit(tiny_sim.data, model="sigmoid_horseshoe", guide={"kind": "conditional"})
+
+
+def test_site_means_have_the_same_shapes_after_svi_and_nuts():
+    data = _three_genes()
+    svi = bg.fit(data, num_steps=30, seed=0, psis_draws=0)
+    nuts = bg.fit(data, method="nuts", num_samples=10, warmup_steps=10, seed=0)
+    shapes = {k: v.shape for k, v in svi.site_means.items()}
+    assert shapes == {k: v.shape for k, v in nuts.site_means.items()}
+    assert shapes["b"] == (1, 3)  # (n_conditions, n_targets), one condition included
+    assert shapes["sigma"] == (3,)

@@ -383,9 +383,10 @@ def draw_weights(
         for name, parts in kept.items():
             value = latent[name]  # (size, 1, n_targets) or (size, n_conditions, n_targets)
             parts.append(value.float().cpu().numpy().reshape(size, *value.shape[-2:]))
-    means = {k: (v / num_draws).squeeze(0).cpu().numpy() for k, v in sums.items()}
-    if "kappa" in means:
-        means["kappa"] = means["kappa"].reshape(-1)  # (n_regulators,)
+    means = {k: (v / num_draws).cpu().numpy() for k, v in sums.items()}
+    # one value per target (kappa: per regulator); b keeps its condition axis,
+    # (n_conditions, n_targets), as after NUTS and Gibbs
+    means = {k: v if k == "b" else v.reshape(-1) for k, v in means.items()}
     site_draws = {k: np.concatenate(v) for k, v in kept.items()}
     site_draws = {k: v if k == "b" else v[:, 0] for k, v in site_draws.items()}
     return draws, means, site_draws
