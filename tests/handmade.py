@@ -1,10 +1,12 @@
-"""A hand-made posterior for tests of the pictures and the report (no fit needed)."""
+"""Hand-made test inputs: a posterior for the pictures and the report (no fit needed), and
+steady-state data from a given network."""
 
 from __future__ import annotations
 
 import numpy as np
 
 import bayesgrn as bg
+from bayesgrn.simulate import steady_states
 
 
 def make_posterior(losses: np.ndarray | None = None, n_genes: int = 8, seed: int = 0):
@@ -34,3 +36,16 @@ def make_posterior(losses: np.ndarray | None = None, n_genes: int = 8, seed: int
         diagnostics={"converged": True, "steps": losses.size},
         losses=np.asarray(losses, dtype=np.float64),
     )
+
+
+def knockout_data(w: np.ndarray, n_obs: int, seed: int) -> bg.ExpressionData:
+    """Linear steady states of ``w``: ``n_obs`` observational samples, then one knockout per
+    gene (unit noise, intercepts 3)."""
+    rng = np.random.default_rng(seed)
+    n_genes = w.shape[0]
+    knocked = [None] * n_obs + list(range(n_genes))
+    noise = rng.standard_normal((len(knocked), n_genes))
+    x = steady_states(w, np.full(n_genes, 3.0), noise, knocked)
+    perturbed = np.zeros_like(x, dtype=bool)
+    perturbed[np.arange(n_obs, n_obs + n_genes), np.arange(n_genes)] = True
+    return bg.ExpressionData.from_array(x, perturbed=perturbed)

@@ -4,23 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from handmade import knockout_data
 
 import bayesgrn as bg
 from bayesgrn.differential import differential_edges
-from bayesgrn.simulate import steady_states
-
-
-def _condition(w: np.ndarray, seed: int) -> bg.ExpressionData:
-    rng = np.random.default_rng(seed)
-    n_genes = w.shape[0]
-    knocked = [None] * 300 + list(range(n_genes))
-    noise = rng.standard_normal((len(knocked), n_genes))
-    x = steady_states(w, np.full(n_genes, 3.0), noise, knocked)
-    perturbed = np.zeros_like(x, dtype=bool)
-    for s, k in enumerate(knocked):
-        if k is not None:
-            perturbed[s, k] = True
-    return bg.ExpressionData.from_array(x, perturbed=perturbed)
 
 
 def test_rewired_edges_are_found():
@@ -29,8 +16,8 @@ def test_rewired_edges_are_found():
     w_a[0, 1], w_a[2, 3], w_a[4, 5] = 0.6, -0.6, 0.6
     w_b = w_a.copy()
     w_b[2, 3], w_b[0, 5] = 0.0, 0.6
-    a = bg.fit(_condition(w_a, 0), seed=0, num_steps=1500, psis_draws=0)
-    b = bg.fit(_condition(w_b, 1), seed=0, num_steps=1500, psis_draws=0)
+    a = bg.fit(knockout_data(w_a, 300, 0), seed=0, num_steps=1500, psis_draws=0)
+    b = bg.fit(knockout_data(w_b, 300, 1), seed=0, num_steps=1500, psis_draws=0)
     table = differential_edges(a, b)
     # orientation is a separate question; the changed gene pairs must come first
     top = {frozenset(p) for p in zip(table["regulator"][:2], table["target"][:2], strict=True)}

@@ -6,6 +6,7 @@ import numpy as np
 import pyro
 import pytest
 import torch
+from handmade import knockout_data
 from pyro.infer.autoguide.initialization import InitMessenger, init_to_uniform
 from pyro.poutine import trace
 
@@ -13,7 +14,6 @@ import bayesgrn as bg
 from bayesgrn.infer.nuts import stable_start
 from bayesgrn.inputs import build_inputs
 from bayesgrn.model import grn_model
-from bayesgrn.simulate import steady_states
 from bayesgrn.stability import MAX_GENES, growth_rates, unstable_fraction
 
 
@@ -79,16 +79,9 @@ def test_fits_record_the_unstable_fraction(tiny_sim):
 
 def _feedback_loop_data() -> bg.ExpressionData:
     """4 genes: a stable loop G1 <-> G2 (0.6, 0.5), G3 -> G4; 60 samples + 1 knockout each."""
-    rng = np.random.default_rng(0)
     w = np.zeros((4, 4))
     w[0, 1], w[1, 0], w[2, 3] = 0.6, 0.5, 0.7
-    knocked = [None] * 60 + list(range(4))
-    x = steady_states(w, np.full(4, 3.0), rng.standard_normal((len(knocked), 4)), knocked)
-    perturbed = np.zeros_like(x, dtype=bool)
-    for s, k in enumerate(knocked):
-        if k is not None:
-            perturbed[s, k] = True
-    return bg.ExpressionData.from_array(x, perturbed=perturbed)
+    return knockout_data(w, 60, seed=0)
 
 
 def test_nuts_stays_in_the_stable_mode_of_a_cyclic_network():
