@@ -123,6 +123,24 @@ def prior_network(
     raise RuntimeError("no stable prior draw in 1000 tries")
 
 
+def steady_state_data(
+    w: np.ndarray,
+    intercept: np.ndarray,
+    noise_sd: np.ndarray,
+    n_obs: int,
+    knockouts: bool,
+    rng: np.random.Generator,
+) -> bg.ExpressionData:
+    """``n_obs`` observational steady states of ``w``, then one knockout per gene if asked."""
+    n_genes = w.shape[0]
+    knocked = [None] * n_obs + (list(range(n_genes)) if knockouts else [])
+    noise = rng.standard_normal((len(knocked), n_genes)) * noise_sd
+    x = steady_states(w, intercept, noise, knocked)
+    perturbed = np.zeros_like(x, dtype=bool)
+    perturbed[np.arange(n_obs, len(knocked)), np.arange(len(knocked) - n_obs)] = True
+    return bg.ExpressionData.from_array(x, perturbed=perturbed)
+
+
 def simulate_prior(
     n_genes: int, n_obs: int, seed: int, knockouts: bool = True, model: str = "horseshoe"
 ) -> tuple[bg.ExpressionData, np.ndarray]:
@@ -130,15 +148,7 @@ def simulate_prior(
     w = prior_network(n_genes, n_obs, rng, model)
     sigma = np.maximum(np.abs(rng.standard_normal(n_genes)), 0.2)
     intercept = 3.0 + rng.standard_normal(n_genes)
-    knocked = [None] * n_obs + (list(range(n_genes)) if knockouts else [])
-    noise = rng.standard_normal((len(knocked), n_genes)) * sigma
-    x = steady_states(w, intercept, noise, knocked)
-    perturbed = np.zeros_like(x, dtype=bool)
-    for s, k in enumerate(knocked):
-        if k is not None:
-            perturbed[s, k] = True
-    data = bg.ExpressionData.from_array(x, perturbed=perturbed)
-    return data, w
+    return steady_state_data(w, intercept, sigma, n_obs, knockouts, rng), w
 
 
 def simulate_standardized(
@@ -165,14 +175,7 @@ def simulate_standardized(
     else:
         raise RuntimeError("no prior draw with positive noise variances in 1000 tries")
     intercept = 3.0 * (np.eye(n_genes) - w).sum(axis=0)  # E[x] = intercept A = 3
-    knocked = [None] * n_obs + (list(range(n_genes)) if knockouts else [])
-    noise = rng.standard_normal((len(knocked), n_genes)) * np.sqrt(noise_var)
-    x = steady_states(w, intercept, noise, knocked)
-    perturbed = np.zeros_like(x, dtype=bool)
-    for s, k in enumerate(knocked):
-        if k is not None:
-            perturbed[s, k] = True
-    return bg.ExpressionData.from_array(x, perturbed=perturbed), w
+    return steady_state_data(w, intercept, np.sqrt(noise_var), n_obs, knockouts, rng), w
 
 
 def simulate_offmodel(
