@@ -59,7 +59,7 @@ import torch
 from torch import nn
 from torch.nn.functional import softplus
 
-from bayesgrn.model import ModelInputs, regularized_scale
+from bayesgrn.model import ModelInputs, prior_sd
 from bayesgrn.spec import GuideSpec, PriorSpec
 
 _MIN_SCALE = 1e-4
@@ -203,7 +203,7 @@ class HorseshoeGuide(nn.Module):
         tau, c2, lam = self.tau_loc.exp(), self.c2_loc.exp(), self.lam_loc.exp()
         if self.regulator_scale:
             lam = lam * self.kappa_loc.exp()
-        g = tau * regularized_scale(lam, tau, c2)
+        g = prior_sd(lam, tau, c2)
         v = self.log_v0.exp()
         self.w_loc.copy_(self.w_loc * (g.square() + v) / g)
         self.w_raw.copy_(self.log_v0)
@@ -261,7 +261,7 @@ class HorseshoeGuide(nn.Module):
             return dist.LowRankMultivariateNormal(
                 self.w_loc.T, self.w_factor, _positive(self.w_raw).T.square()
             )
-        g = (tau * regularized_scale(lam, tau, c2) * inputs.allowed).transpose(-1, -2)
+        g = (prior_sd(lam, tau, c2) * inputs.allowed).transpose(-1, -2)
         s2 = sigma.square()
         s2 = (s2 if s2.dim() == 1 else s2.squeeze(-2)).unsqueeze(-1)  # (..., n_targets, 1)
         cross = self.xy - torch.einsum("...kt,tkr->...tr", b, self.xsum)  # (..., T, R)
@@ -317,7 +317,7 @@ class HorseshoeGuide(nn.Module):
                 if self.kind in ("lowrank", "conditional"):
                     z = pyro.sample("z", dist.Delta(z_joint))
                 elif self.kind == "conjugate" and not self.awaiting_conjugate:
-                    g = tau * regularized_scale(local, tau, c2)  # (n_reg, n_targets)
+                    g = prior_sd(local, tau, c2)  # (n_reg, n_targets)
                     g2, v = g.square(), self.w_raw.exp()
                     z_loc = g * self.w_loc / (g2 + v)
                     z_scale = torch.sqrt(v / (g2 + v)).clamp(min=_MIN_SCALE)

@@ -166,6 +166,14 @@ def regularized_scale(lam: torch.Tensor, tau: torch.Tensor, c2: torch.Tensor) ->
     return torch.sqrt(c2 * lam2 / (c2 + tau.square() * lam2))
 
 
+def prior_sd(lam: torch.Tensor, tau: torch.Tensor, c2: torch.Tensor) -> torch.Tensor:
+    r"""Return the conditional prior sd :math:`g_{rj} = \tau_j\tilde\lambda_{rj}` of each weight.
+
+    Given the scales, :math:`W_{rj} = g_{rj} z_{rj}` with :math:`z_{rj} \sim \mathcal N(0, 1)`.
+    """
+    return tau * regularized_scale(lam, tau, c2)
+
+
 def effective_local_scale(latent: dict[str, torch.Tensor]) -> torch.Tensor:
     r"""Return :math:`\kappa_r \lambda_{rj}` from sampled sites (``lam`` without ``kappa``)."""
     lam = latent["lam"]
@@ -177,7 +185,7 @@ def horseshoe_weights(
     z: torch.Tensor, lam: torch.Tensor, tau: torch.Tensor, c2: torch.Tensor, allowed: torch.Tensor
 ) -> torch.Tensor:
     r""":math:`W = z\,\tau\,\tilde\lambda\,A`; broadcasts over leading draw dimensions."""
-    return z * tau * regularized_scale(lam, tau, c2) * allowed
+    return z * prior_sd(lam, tau, c2) * allowed
 
 
 def one_hot_rows(index: torch.Tensor, n_rows: int, dtype: torch.dtype) -> torch.Tensor:
