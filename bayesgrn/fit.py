@@ -43,8 +43,8 @@ DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 #: an SVI fit of fewer genes than this warns that NUTS is affordable and SVI measured
 #: over-confident there: on 5-gene networks the default's posterior sds were 0.65x NUTS's and
-#: its p_edge within 0.1 of NUTS's for 65% of pairs, against 0.84x and 88% at 10 genes
-#: (docs/calibration.md)
+#: its p_edge within 0.1 of NUTS's for 65% of pairs; 0.88x and 85% at 7 genes; 0.84x and
+#: 88% at 10 genes (docs/calibration.md), where NUTS takes about 2-4 minutes per chain
 SMALL_NETWORK_GENES = 10
 
 
