@@ -24,6 +24,7 @@ from bayesgrn._torch import (
 )
 from bayesgrn.canonical import CanonicalOrder, canonicalize
 from bayesgrn.data import BayesGRNInputError, ExpressionData
+from bayesgrn.guide import resolve_noise
 from bayesgrn.infer import METHODS
 from bayesgrn.infer.checkpoint import CheckpointConfig
 from bayesgrn.infer.control import stop_on_signals
@@ -42,10 +43,14 @@ logger = logging.getLogger(__name__)
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 #: an SVI fit of fewer genes than this warns that NUTS is affordable and SVI measured
-#: over-confident there: on 5-gene networks the default's posterior sds were 0.65x NUTS's and
-#: its p_edge within 0.1 of NUTS's for 65% of pairs; 0.88x and 85% at 7 genes; 0.84x and
-#: 88% at 10 genes (docs/calibration.md), where NUTS takes about 2-4 minutes per chain
+#: over-confident there: on 5-gene networks the default's posterior sds were 0.76x NUTS's and
+#: its p_edge within 0.1 of NUTS's for 73% of pairs; 0.86x and 87% at 7 genes; 0.90x and
+#: 89.5% at 10 genes (docs/calibration.md, stop 21); NUTS takes about 2-4 minutes a chain there
 SMALL_NETWORK_GENES = 10
+#: what the warning and the report say was measured (SMALL_NETWORK_GENES)
+SMALL_NETWORK_MEASURED = (
+    "5 genes: posterior sds 0.76x NUTS's, p_edge within 0.1 of NUTS's for 73% of pairs"
+)
 
 
 def fit(
@@ -214,6 +219,10 @@ def fit(
             f"subsample_size must be between 1 and the number of samples ({data.n_samples}); "
             f"got {subsample_size}"
         )
+    # the noise sds' guide factor (guide.noise = "auto": "residual" where it applies)
+    noise = None
+    if method == "svi":
+        noise = resolve_noise(spec, minibatched=subsample_size is not None)
     if checkpoint_every < 0:
         raise ValueError(f"checkpoint_every must be >= 0, got {checkpoint_every}")
     if not isinstance(num_chains, int) or num_chains < 1:
@@ -266,6 +275,7 @@ def fit(
         per_sample_jacobian=spec.family == "sigmoid",
         counts=spec.family == "negbinomial",
         conditional=spec.guide.kind == "conditional",
+        residual_noise=noise == "residual",
         gibbs=method == "gibbs",
         n_conditions=len(data.conditions),
     )
@@ -324,6 +334,7 @@ def fit(
                 "final_elbo": float(-np.mean(losses[-min(len(losses), spec.svi.window) :])),
                 "objective": spec.svi.objective,
                 "num_particles": particles,
+                "noise_factor": noise,
                 "subsample_size": subsample_size,
                 "restarts": list(result.restarts),
                 "resumed_from_step": result.resumed_from,
@@ -361,10 +372,10 @@ def fit(
         diagnostics["small_network"] = True
         logger.warning(
             "SVI on %d genes: on networks this small the variational posterior was measured "
-            "over-confident against NUTS (5 genes: sds 0.65x NUTS's, p_edge within 0.1 for "
-            "65%% of pairs; docs/calibration.md); method='nuts' takes minutes at this size "
-            "and is the posterior to base decisions on",
+            "over-confident against NUTS (%s; docs/calibration.md); method='nuts' takes "
+            "minutes at this size and is the posterior to base decisions on",
             data.n_genes,
+            SMALL_NETWORK_MEASURED,
         )
     if spec.family == "gaussian" and target_columns is None:
         unstable = unstable_fraction(w_draws, data.regulator_index, data.n_genes)

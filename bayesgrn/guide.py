@@ -47,6 +47,19 @@ factors for the intercepts :math:`b_{kj}`. They differ in the weight factor:
     every weight with its own scale *and* with the other weights of its target, at the
     cost of one regulators x regulators Cholesky factor per target and step, from Gram
     matrices computed once (Gaussian family only; see :meth:`HorseshoeGuide._joint_z`).
+
+The noise sds have a factor of their own (``guide.noise``):
+
+``"free"``
+    :math:`q(\sigma_j) = \mathrm{LogNormal}(\mu_j, s_j^2)`, independent of the weights.
+``"residual"``
+    :math:`q(\sigma_j \mid W, b) = \mathrm{LogNormal}(\log \hat s_j(W, b) + \mu_j, s_j^2)`,
+    centred on the root mean square residual :math:`\hat s_j` of target ``j``'s equation
+    under the draw (:func:`residual_rms`). In the posterior :math:`\sigma_j` follows the
+    weights -- an explanation in which ``a → b`` carries the signal leaves ``b`` a small
+    noise sd and ``a`` a large one, the reverse explanation the opposite -- and a free
+    factor, fixed at one explanation's values, penalises every draw of the other. It costs
+    one more pass over all samples per step (full-batch fits only).
 """
 
 from __future__ import annotations
@@ -59,8 +72,8 @@ import torch
 from torch import nn
 from torch.nn.functional import softplus
 
-from bayesgrn.model import ModelInputs, prior_sd
-from bayesgrn.spec import GuideSpec, PriorSpec
+from bayesgrn.model import ModelInputs, one_hot_rows, prior_sd
+from bayesgrn.spec import RESIDUAL_NOISE_KINDS, GuideSpec, ModelSpec, PriorSpec
 
 _MIN_SCALE = 1e-4
 #: rank of the per-target covariance factor of the "lowrank" guide
@@ -99,6 +112,48 @@ def _jacobian_safe_scale(g0: torch.Tensor, v0: torch.Tensor, n_regulators: int) 
     return torch.where(v0 > s2, torch.minimum(g0, bounded), g0)
 
 
+def resolve_noise(spec: ModelSpec, minibatched: bool) -> str:
+    """Return the noise factor an SVI fit uses: ``spec.guide.noise`` with ``"auto"`` resolved.
+
+    ``"auto"`` is ``"residual"`` for the Gaussian family with the ``"conjugate"``,
+    ``"normal"`` or ``"lowrank"`` kind in a full-batch fit, else ``"free"``. An explicit
+    ``"residual"`` in a minibatched fit raises (it needs every sample at every step).
+    """
+    noise = spec.guide.noise
+    if noise == "residual" and minibatched:
+        raise ValueError(
+            'guide.noise = "residual" computes every target\'s residuals over all samples at '
+            "each step, which a minibatched fit cannot afford; drop subsample_size or use "
+            "guide={'noise': 'free'} (or 'auto')"
+        )
+    if noise != "auto":
+        return noise
+    applies = spec.family == "gaussian" and spec.guide.kind in RESIDUAL_NOISE_KINDS
+    return "residual" if applies and not minibatched else "free"
+
+
+def residual_rms(inputs: ModelInputs, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    r"""Root mean square residual :math:`\hat s_j` of each target's equation given ``W`` and ``b``.
+
+    .. math::
+
+        \hat s_j^2 = \frac{1}{n_j} \sum_{s:\,j \text{ active in } s}
+            \Big(x_{sj} - b_{k(s)j} - \sum_r W_{rj} x_{sr}\Big)^2
+
+    over all samples (never a minibatch). ``w`` is ``(..., n_regulators, n_targets)`` and
+    ``b`` ``(..., n_conditions, n_targets)``; returns ``(n_targets,)``, or ``(..., 1,
+    n_targets)`` with leading draw/particle dimensions (the shape of a targets-plate site).
+    """
+    x = inputs.x
+    regulators = x.index_select(1, inputs.regulator_index)  # (n_samples, n_regulators)
+    y = x if inputs.target_index is None else x.index_select(1, inputs.target_index)
+    active = inputs.active.to(x.dtype)  # (n_samples, n_targets)
+    intercept = one_hot_rows(inputs.condition, inputs.n_conditions, x.dtype) @ b
+    resid2 = ((y - intercept - regulators @ w).square() * active).sum(-2)  # (..., n_targets)
+    rms = torch.sqrt(resid2 / active.sum(0).clamp(min=1.0) + _MIN_SCALE**2)
+    return rms if rms.dim() == 1 else rms.unsqueeze(-2)
+
+
 class HorseshoeGuide(nn.Module):
     """Guide for :func:`~bayesgrn.model.grn_model` (see the module docstring).
 
@@ -126,7 +181,14 @@ class HorseshoeGuide(nn.Module):
         self.tau_raw = param((n_tgt,), s0)
         self.c2_loc = param((n_tgt,), math.log(prior.slab_scale**2))
         self.c2_raw = param((n_tgt,), s0)
-        self.sigma_loc = param((n_tgt,), math.log(0.5 * prior.noise_scale))
+        # "auto" without a fit to resolve it (fit() does, see resolve_noise): full batch
+        residual_ok = inputs.family == "gaussian" and self.kind in RESIDUAL_NOISE_KINDS
+        self.noise = spec.noise
+        if self.noise == "auto":
+            self.noise = "residual" if residual_ok else "free"
+        # "residual": sigma_loc is the log-ratio of sigma_j to the draw's residual rms
+        sigma0 = 0.0 if self.noise == "residual" else math.log(0.5 * prior.noise_scale)
+        self.sigma_loc = param((n_tgt,), sigma0)
         self.sigma_raw = param((n_tgt,), s0)
         self.family = inputs.family
         if self.family == "sigmoid":
@@ -239,7 +301,7 @@ class HorseshoeGuide(nn.Module):
         inputs: ModelInputs,
         tau: torch.Tensor,
         c2: torch.Tensor,
-        sigma: torch.Tensor,
+        sigma: torch.Tensor | None,
         b: torch.Tensor,
         lam: torch.Tensor,
     ) -> dist.TorchDistribution:
@@ -261,6 +323,7 @@ class HorseshoeGuide(nn.Module):
             return dist.LowRankMultivariateNormal(
                 self.w_loc.T, self.w_factor, _positive(self.w_raw).T.square()
             )
+        assert sigma is not None, "the conditional guide draws sigma before z (noise 'free')"
         g = (prior_sd(lam, tau, c2) * inputs.allowed).transpose(-1, -2)
         s2 = sigma.square()
         s2 = (s2 if s2.dim() == 1 else s2.squeeze(-2)).unsqueeze(-1)  # (..., n_targets, 1)
@@ -291,7 +354,11 @@ class HorseshoeGuide(nn.Module):
         with pyro.plate("targets", n_tgt, dim=-1, device=device):
             tau = pyro.sample("tau", dist.LogNormal(self.tau_loc, _positive(self.tau_raw)))
             c2 = pyro.sample("c2", dist.LogNormal(self.c2_loc, _positive(self.c2_raw)))
-            sigma = pyro.sample("sigma", dist.LogNormal(self.sigma_loc, _positive(self.sigma_raw)))
+            sigma = None  # "residual": drawn after the weights, below
+            if self.noise == "free":
+                sigma = pyro.sample(
+                    "sigma", dist.LogNormal(self.sigma_loc, _positive(self.sigma_raw))
+                )
             nonlinear = {}
             if self.family == "sigmoid":
                 nonlinear["gain"] = pyro.sample(
@@ -324,6 +391,12 @@ class HorseshoeGuide(nn.Module):
                     z = pyro.sample("z", dist.Normal(z_loc, z_scale))
                 else:
                     z = pyro.sample("z", dist.Normal(self.w_loc, _positive(self.w_raw)))
+            if self.noise == "residual":
+                w = z * prior_sd(local, tau, c2) * inputs.allowed
+                rms = residual_rms(inputs, w, b)
+                sigma = pyro.sample(
+                    "sigma", dist.LogNormal(rms.log() + self.sigma_loc, _positive(self.sigma_raw))
+                )
         out = {"tau": tau, "c2": c2, "sigma": sigma, "b": b, "lam": lam, "z": z, **nonlinear}
         if kappa is not None:
             out["kappa"] = kappa

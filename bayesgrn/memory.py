@@ -132,6 +132,7 @@ def plan_memory(
     per_sample_jacobian: bool = False,
     counts: bool = False,
     conditional: bool = False,
+    residual_noise: bool = False,
     gibbs: bool = False,
     n_conditions: int = 1,
 ) -> MemoryPlan:
@@ -144,6 +145,8 @@ def plan_memory(
     on the device and evaluates its log-pmf in float64. ``conditional``: the
     ``"conditional"`` guide, which keeps each target's regulators x regulators Gram matrix
     and builds a precision matrix and its Cholesky factor per target and particle.
+    ``residual_noise``: ``guide.noise = "residual"``, whose guide computes every target's
+    residuals over all samples per particle (twice the fitted values' size, with gradients).
     ``gibbs``: the working set of ``method="gibbs"`` instead of SVI's, with
     ``n_conditions`` intercept columns beside the regulators (module docstring).
     """
@@ -161,6 +164,8 @@ def plan_memory(
         activations += num_particles * 3 * n_regulators**2 * s
         if per_sample_jacobian:
             activations += num_particles * 4 * batch * n_regulators**2 * s
+    if residual_noise:
+        activations += num_particles * 2 * n_samples * n_tgt * s
     gram = n_tgt * n_regulators**2 * s if conditional else 0
     activations += num_particles * K_CONDITIONAL * gram
     return MemoryPlan(

@@ -20,6 +20,11 @@ from typing import Any
 
 FAMILIES = ("gaussian", "sigmoid", "negbinomial")
 GUIDES = ("conjugate", "normal", "lowrank", "conditional")
+#: guide.noise: the noise sds' log-normal factor on its own, or centred on each draw's residuals
+NOISE_FACTORS = ("free", "residual", "auto")
+#: guide kinds that can centre the noise factor on the residuals (the "conditional" guide
+#: draws the weights given the noise sds, the other way round)
+RESIDUAL_NOISE_KINDS = ("conjugate", "normal", "lowrank")
 OBJECTIVES = ("elbo", "iw")
 INTERVENTIONS = ("cut", "ignore")
 LIKELIHOOD_KEYS = ("family", "interventions", "jacobian")
@@ -74,7 +79,7 @@ class PriorSpec:
 
 @dataclass(frozen=True)
 class GuideSpec:
-    """Variational family: ``"normal"``, ``"conjugate"``, ``"lowrank"`` or ``"conditional"``.
+    r"""Variational family: ``"normal"``, ``"conjugate"``, ``"lowrank"`` or ``"conditional"``.
 
     ``init_scale`` is the initial sd of the log-normal/normal factors; ``init_weight_scale``
     the initial prior sd ``tau0 * lambda`` of every weight (a "free" start).
@@ -83,12 +88,20 @@ class GuideSpec:
     (:meth:`bayesgrn.guide.HorseshoeGuide.to_conjugate`); 0 fits the conjugate factor
     from the first step; the other kinds ignore it (so ``guide={"kind": "normal"}`` on
     the default spec is the mean-field guide).
+    ``noise`` is ``"free"`` (a log-normal factor per noise sd :math:`\sigma_j`, independent
+    of the weights) or ``"residual"`` (the factor is centred on the root mean square
+    residual of target ``j``'s equation under each draw of ``W`` and ``b``, so that
+    :math:`\sigma_j` follows the weights as in the posterior; Gaussian family, kinds
+    ``"conjugate"``, ``"normal"`` or ``"lowrank"``, full-batch fits; see
+    :func:`bayesgrn.guide.residual_rms`) or ``"auto"`` (``"residual"`` where it applies,
+    else ``"free"``: :func:`bayesgrn.guide.resolve_noise`).
     """
 
     kind: str = "conjugate"
     init_scale: float = 0.1
     init_weight_scale: float = 0.1
     mean_field_fraction: float = 0.25
+    noise: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -241,6 +254,14 @@ def _validate(spec: ModelSpec) -> None:
             spec.guide.kind != "conditional" or spec.family == "gaussian",
             'guide.kind "conditional" needs likelihood.family = "gaussian" (it uses the '
             'linear regression of each target); use "normal" for this family',
+        ),
+        (spec.guide.noise in NOISE_FACTORS, f"guide.noise must be one of {NOISE_FACTORS}"),
+        (
+            spec.guide.noise != "residual"
+            or (spec.family == "gaussian" and spec.guide.kind in RESIDUAL_NOISE_KINDS),
+            'guide.noise = "residual" needs likelihood.family = "gaussian" and guide.kind '
+            f"one of {RESIDUAL_NOISE_KINDS} (the residuals are those of the linear equations); "
+            'use guide.noise = "free" or "auto"',
         ),
         (spec.prior.expected_edges_per_target > 0, "prior.expected_edges_per_target must be > 0"),
         (

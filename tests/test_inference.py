@@ -260,3 +260,53 @@ def test_svi_on_a_network_of_a_handful_of_genes_points_to_nuts(tiny_sim, caplog)
     assert "small_network" not in bg.fit(ten, num_steps=50, seed=0, psis_draws=0).diagnostics
     nuts = bg.fit(tiny_sim.data, method="nuts", num_samples=10, warmup_steps=10, seed=0)
     assert "small_network" not in nuts.diagnostics
+
+
+def test_residual_rms_is_each_targets_residual_sd_over_its_active_samples():
+    from bayesgrn.guide import residual_rms
+    from bayesgrn.inputs import build_inputs
+
+    sim = bg.simulate(6, 30, knockouts="all", seed=4)
+    inputs = build_inputs(sim.data, bg.load_spec("horseshoe"), torch.device("cpu"), torch.float64)
+    gen = torch.Generator().manual_seed(2)
+    w = torch.randn(inputs.n_regulators, inputs.n_targets, generator=gen, dtype=torch.float64)
+    b = torch.randn(inputs.n_conditions, inputs.n_targets, generator=gen, dtype=torch.float64)
+    x, active = inputs.x.numpy(), inputs.active.numpy()
+    fitted = x[:, inputs.regulator_index.numpy()] @ w.numpy() + b.numpy()[inputs.condition]
+    expected = [
+        np.sqrt(np.mean((x[active[:, j], j] - fitted[active[:, j], j]) ** 2))
+        for j in range(inputs.n_targets)
+    ]
+    assert (~active).any()  # knockouts cut some entries: the mask matters
+    np.testing.assert_allclose(residual_rms(inputs, w, b).numpy(), expected, rtol=1e-7)
+    # leading draw dimensions give the targets plate's (..., 1, n_targets)
+    stacked = residual_rms(inputs, torch.stack([w, 2 * w]), torch.stack([b, b]))
+    assert stacked.shape == (2, 1, inputs.n_targets)
+    np.testing.assert_allclose(stacked[0, 0].numpy(), expected, rtol=1e-7)
+
+
+def test_residual_noise_factor_recovers_the_noise_sd_and_checks_its_use():
+    # 10 genes, noise sd 0.3 on the data scale before standardising: sigma_j (standardised)
+    # is the residual sd, which the residual-centred factor must find as the free one does
+    sim = bg.simulate(10, 200, knockouts="all", seed=5, noise_sd=0.3)
+    kwargs = dict(seed=0, psis_draws=0, num_steps=1000)
+    free = bg.fit(sim.data, guide={"noise": "free"}, **kwargs)
+    resid = bg.fit(sim.data, **kwargs)  # the default: "auto" resolves to "residual" here
+    assert resid.spec["guide"]["noise"] == "auto"
+    assert (resid.diagnostics["noise_factor"], free.diagnostics["noise_factor"]) == (
+        "residual",
+        "free",
+    )
+    np.testing.assert_allclose(resid.site_means["sigma"], free.site_means["sigma"], rtol=0.1)
+    gold = sim.gold[["regulator", "target"]]
+    auroc = [bg.evaluate(p, gold)["auroc"] for p in (free, resid)]
+    assert auroc[1] > auroc[0] - 0.05
+    # "auto" where the residuals cannot be used: a minibatched fit, another family
+    batched = bg.fit(sim.data, subsample_size=100, num_steps=20, psis_draws=0, seed=0)
+    assert batched.diagnostics["noise_factor"] == "free"
+    with pytest.raises(ValueError, match="minibatched fit cannot afford"):
+        bg.fit(sim.data, guide={"noise": "residual"}, subsample_size=50)
+    with pytest.raises(ValueError, match='guide.noise = "residual" needs likelihood.family'):
+        bg.fit(sim.data, model="sigmoid_horseshoe", guide={"noise": "residual"})
+    with pytest.raises(ValueError, match="guide.noise must be one of"):
+        bg.fit(sim.data, guide={"noise": "fixed"})

@@ -23,7 +23,7 @@ from pyro.infer.util import is_validation_enabled
 from tqdm.auto import tqdm
 
 from bayesgrn.errors import FitDivergedError, FitInterrupted
-from bayesgrn.guide import HorseshoeGuide
+from bayesgrn.guide import HorseshoeGuide, resolve_noise
 from bayesgrn.infer.checkpoint import (
     CheckpointConfig,
     fingerprint,
@@ -128,7 +128,8 @@ def run_svi(
     ckpt = checkpoint or CheckpointConfig()
     stop = stop or StopFlag()
     steps_max = int(num_steps if num_steps is not None else cfg.num_steps)
-    guide = HorseshoeGuide(inputs, spec.prior, spec.guide)
+    noise = resolve_noise(spec, minibatched=subsample_size is not None)
+    guide = HorseshoeGuide(inputs, spec.prior, dataclasses.replace(spec.guide, noise=noise))
     elbo = make_objective(cfg.objective, num_particles, max_plate_nesting=2)
     optimizer = torch.optim.Adam(guide.parameters(), lr=cfg.lr)
     gamma = cfg.lr_decay ** (1.0 / max(steps_max, 1))
