@@ -90,7 +90,11 @@ def test_sharded_fit_on_a_local_cluster_agrees_with_unsharded(observational, pri
     ma, mb, ms = (p.matrix("mean").to_numpy().ravel() for p in (a, b, sharded))
     # SVI noise measured as the spread between two seeds of the unsharded fit
     seed_spread = np.abs(ma - mb).max()
-    assert np.abs(ma - ms).max() <= 2 * seed_spread + 0.02
+    # per-shard kappa is an approximation: measured (stop 21) the sharded means differ from
+    # the unsharded ones by at most 0.086-0.089 where seeds differ by 0.033-0.042 (exact:
+    # 0.050-0.062 against 0.031-0.056); a broken shard would miss weights of size ~0.4
+    factor = 3 if prior is None else 2
+    assert np.abs(ma - ms).max() <= factor * seed_spread + 0.02
     # measured (seed 0): exact 0.9967 vs seeds 0.9973; per-shard kappa 0.9945 vs 0.9985
     slack = 0.005 if prior else 0.01
     assert np.corrcoef(ma, ms)[0, 1] >= np.corrcoef(ma, mb)[0, 1] - slack
