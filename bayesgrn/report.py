@@ -22,6 +22,7 @@ import pandas as pd
 
 from bayesgrn import decision
 from bayesgrn.data import BayesGRNInputError
+from bayesgrn.fit import SMALL_NETWORK_MEASURED
 from bayesgrn.posterior import Posterior, atomic_write_bytes
 from bayesgrn.spec import objective_label
 from bayesgrn.stability import UNSTABLE_WARN
@@ -360,9 +361,8 @@ def _warnings(post: Posterior, summary: dict[str, Any]) -> str:
     if summary.get("small_network"):
         notes.append(
             f"SVI on {summary.get('n_genes')} genes: on networks this small the variational "
-            "posterior was measured over-confident against NUTS (5 genes: posterior sds 0.65× "
-            "NUTS's, p_edge within 0.1 of NUTS's for 65% of pairs). method='nuts' takes "
-            "minutes at this size; base decisions on it."
+            f"posterior was measured over-confident against NUTS ({SMALL_NETWORK_MEASURED}). "
+            "method='nuts' takes minutes at this size; base decisions on it."
         )
     unstable = summary.get("unstable_fraction")
     if _is_number(unstable) and unstable > UNSTABLE_WARN:
