@@ -135,6 +135,19 @@ def random_network(
     return w
 
 
+def knockout_mask(knocked_out: Sequence[int | None], n_genes: int) -> np.ndarray:
+    """Return the samples x genes ``perturbed`` mask: True at each sample's knocked-out gene.
+
+    ``knocked_out`` holds per sample ``None`` (observational) or the knocked-out gene's index,
+    as for :func:`steady_states`; the result is the ``perturbed=`` argument of
+    :meth:`~bayesgrn.data.ExpressionData.from_array` for those samples.
+    """
+    rows = [s for s, k in enumerate(knocked_out) if k is not None]
+    mask = np.zeros((len(knocked_out), n_genes), dtype=bool)
+    mask[rows, [int(knocked_out[s]) for s in rows]] = True  # type: ignore[arg-type]
+    return mask
+
+
 def steady_states(
     w: np.ndarray,
     intercept: np.ndarray,
@@ -424,8 +437,7 @@ def _package(
     genes = [f"G{i + 1}" for i in range(n_genes)]
     ko = [int(k) for k in draw.knocked[n_samples:]]
     samples = [f"obs{i + 1}" for i in range(n_samples)] + [f"ko_{genes[k]}" for k in ko]
-    perturbed = np.zeros(values.shape, dtype=bool)
-    perturbed[np.arange(n_samples, len(draw.knocked)), ko] = True
+    perturbed = knockout_mask(draw.knocked, n_genes)
     regulators = genes[:n_regulators] if n_regulators is not None else None
     data = ExpressionData.from_array(
         values, genes, samples, regulators=regulators, perturbed=perturbed, source=source

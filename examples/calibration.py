@@ -64,7 +64,7 @@ import numpy as np
 import bayesgrn as bg
 from bayesgrn.calibration import calibration_error_floor, reliability_table
 from bayesgrn.infer.convergence import split_rhat
-from bayesgrn.simulate import steady_states
+from bayesgrn.simulate import knockout_mask, steady_states
 from bayesgrn.stability import unstable_fraction
 
 LEVELS = (0.5, 0.8, 0.9, 0.95)
@@ -136,9 +136,7 @@ def steady_state_data(
     knocked = [None] * n_obs + (list(range(n_genes)) if knockouts else [])
     noise = rng.standard_normal((len(knocked), n_genes)) * noise_sd
     x = steady_states(w, intercept, noise, knocked)
-    perturbed = np.zeros_like(x, dtype=bool)
-    perturbed[np.arange(n_obs, len(knocked)), np.arange(len(knocked) - n_obs)] = True
-    return bg.ExpressionData.from_array(x, perturbed=perturbed)
+    return bg.ExpressionData.from_array(x, perturbed=knockout_mask(knocked, n_genes))
 
 
 def simulate_prior(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 import bayesgrn as bg
-from bayesgrn.simulate import steady_states
+from bayesgrn.simulate import knockout_mask, steady_states
 
 
 def make_posterior(losses: np.ndarray | None = None, n_genes: int = 8, seed: int = 0):
@@ -46,6 +46,4 @@ def knockout_data(w: np.ndarray, n_obs: int, seed: int) -> bg.ExpressionData:
     knocked = [None] * n_obs + list(range(n_genes))
     noise = rng.standard_normal((len(knocked), n_genes))
     x = steady_states(w, np.full(n_genes, 3.0), noise, knocked)
-    perturbed = np.zeros_like(x, dtype=bool)
-    perturbed[np.arange(n_obs, n_obs + n_genes), np.arange(n_genes)] = True
-    return bg.ExpressionData.from_array(x, perturbed=perturbed)
+    return bg.ExpressionData.from_array(x, perturbed=knockout_mask(knocked, n_genes))

@@ -290,3 +290,20 @@ def test_simulate_counts_rejects_bad_arguments(kwargs, match):
 def test_simulate_counts_rejects_unknown_latent_options():
     with pytest.raises(TypeError, match=r"unexpected keyword argument\(s\) \['gains'\]"):
         bg.simulate_counts(8, 5, gains=(1, 2))
+
+
+def test_knockout_mask_marks_each_samples_knocked_out_gene():
+    from bayesgrn.simulate import knockout_mask
+
+    assert knockout_mask([None, 2, None, 0], 3).tolist() == [
+        [False, False, False],
+        [False, False, True],
+        [False, False, False],
+        [True, False, False],
+    ]
+    sim = bg.simulate(5, 4, knockouts=[3, 1], seed=0)
+    perturbed = pd.DataFrame(
+        np.asarray(sim.data.perturbed), index=sim.data.samples, columns=sim.data.genes
+    )
+    assert perturbed.sum().sum() == 2
+    assert perturbed.loc["ko_G4", "G4"] and perturbed.loc["ko_G2", "G2"]
