@@ -72,7 +72,7 @@ import torch
 from torch import nn
 from torch.nn.functional import softplus
 
-from bayesgrn.model import ModelInputs, one_hot_rows, prior_sd
+from bayesgrn.model import ModelInputs, horseshoe_weights, one_hot_rows, prior_sd
 from bayesgrn.spec import RESIDUAL_NOISE_KINDS, GuideSpec, ModelSpec, PriorSpec
 
 _MIN_SCALE = 1e-4
@@ -392,8 +392,8 @@ class HorseshoeGuide(nn.Module):
                 else:
                     z = pyro.sample("z", dist.Normal(self.w_loc, _positive(self.w_raw)))
             if self.noise == "residual":
-                w = z * prior_sd(local, tau, c2) * inputs.allowed
-                rms = residual_rms(inputs, w, b)
+                w = horseshoe_weights(z, local, tau, c2, inputs.allowed)  # the draw's W
+                rms = residual_rms(inputs, w, b)  # (n_targets,) or (..., 1, n_targets)
                 sigma = pyro.sample(
                     "sigma", dist.LogNormal(rms.log() + self.sigma_loc, _positive(self.sigma_raw))
                 )

@@ -306,4 +306,5 @@ def test_knockout_mask_marks_each_samples_knocked_out_gene():
         np.asarray(sim.data.perturbed), index=sim.data.samples, columns=sim.data.genes
     )
     assert perturbed.sum().sum() == 2
-    assert perturbed.loc["ko_G4", "G4"] and perturbed.loc["ko_G2", "G2"]
+    assert perturbed.loc["ko_G4", "G4"]
+    assert perturbed.loc["ko_G2", "G2"]
