@@ -222,7 +222,7 @@ def fit(
     # the noise sds' guide factor (guide.noise = "auto": "residual" where it applies)
     noise = None
     if method == "svi":
-        noise = resolve_noise(spec, minibatched=subsample_size is not None)
+        noise = resolve_noise(spec.guide, spec.family, minibatched=subsample_size is not None)
     if checkpoint_every < 0:
         raise ValueError(f"checkpoint_every must be >= 0, got {checkpoint_every}")
     if not isinstance(num_chains, int) or num_chains < 1:

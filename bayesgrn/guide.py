@@ -73,7 +73,7 @@ from torch import nn
 from torch.nn.functional import softplus
 
 from bayesgrn.model import ModelInputs, horseshoe_weights, one_hot_rows, prior_sd
-from bayesgrn.spec import RESIDUAL_NOISE_KINDS, GuideSpec, ModelSpec, PriorSpec
+from bayesgrn.spec import GuideSpec, PriorSpec, residual_noise_applies
 
 _MIN_SCALE = 1e-4
 #: rank of the per-target covariance factor of the "lowrank" guide
@@ -112,23 +112,23 @@ def _jacobian_safe_scale(g0: torch.Tensor, v0: torch.Tensor, n_regulators: int) 
     return torch.where(v0 > s2, torch.minimum(g0, bounded), g0)
 
 
-def resolve_noise(spec: ModelSpec, minibatched: bool) -> str:
-    """Return the noise factor an SVI fit uses: ``spec.guide.noise`` with ``"auto"`` resolved.
+def resolve_noise(guide: GuideSpec, family: str, minibatched: bool) -> str:
+    """Return the noise factor an SVI fit uses: ``guide.noise`` with ``"auto"`` resolved.
 
-    ``"auto"`` is ``"residual"`` for the Gaussian family with the ``"conjugate"``,
-    ``"normal"`` or ``"lowrank"`` kind in a full-batch fit, else ``"free"``. An explicit
-    ``"residual"`` in a minibatched fit raises (it needs every sample at every step).
+    ``"auto"`` is ``"residual"`` where :func:`~bayesgrn.spec.residual_noise_applies` (the
+    Gaussian family with the ``"conjugate"``, ``"normal"`` or ``"lowrank"`` kind) in a
+    full-batch fit, else ``"free"``. An explicit ``"residual"`` in a minibatched fit raises
+    (it needs every sample at every step).
     """
-    noise = spec.guide.noise
-    if noise == "residual" and minibatched:
+    if guide.noise == "residual" and minibatched:
         raise ValueError(
             'guide.noise = "residual" computes every target\'s residuals over all samples at '
             "each step, which a minibatched fit cannot afford; drop subsample_size or use "
             "guide={'noise': 'free'} (or 'auto')"
         )
-    if noise != "auto":
-        return noise
-    applies = spec.family == "gaussian" and spec.guide.kind in RESIDUAL_NOISE_KINDS
+    if guide.noise != "auto":
+        return guide.noise
+    applies = residual_noise_applies(family, guide.kind)
     return "residual" if applies and not minibatched else "free"
 
 
@@ -181,11 +181,8 @@ class HorseshoeGuide(nn.Module):
         self.tau_raw = param((n_tgt,), s0)
         self.c2_loc = param((n_tgt,), math.log(prior.slab_scale**2))
         self.c2_raw = param((n_tgt,), s0)
-        # "auto" without a fit to resolve it (fit() does, see resolve_noise): full batch
-        residual_ok = inputs.family == "gaussian" and self.kind in RESIDUAL_NOISE_KINDS
-        self.noise = spec.noise
-        if self.noise == "auto":
-            self.noise = "residual" if residual_ok else "free"
+        # run_svi passes "auto" resolved; a guide built on its own resolves it for a full batch
+        self.noise = resolve_noise(spec, inputs.family, minibatched=False)
         # "residual": sigma_loc is the log-ratio of sigma_j to the draw's residual rms
         sigma0 = 0.0 if self.noise == "residual" else math.log(0.5 * prior.noise_scale)
         self.sigma_loc = param((n_tgt,), sigma0)

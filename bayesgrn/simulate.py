@@ -142,9 +142,10 @@ def knockout_mask(knocked_out: Sequence[int | None], n_genes: int) -> np.ndarray
     as for :func:`steady_states`; the result is the ``perturbed=`` argument of
     :meth:`~bayesgrn.data.ExpressionData.from_array` for those samples.
     """
-    rows = [s for s, k in enumerate(knocked_out) if k is not None]
     mask = np.zeros((len(knocked_out), n_genes), dtype=bool)
-    mask[rows, [int(knocked_out[s]) for s in rows]] = True  # type: ignore[arg-type]
+    for sample, gene in enumerate(knocked_out):
+        if gene is not None:
+            mask[sample, int(gene)] = True
     return mask
 
 

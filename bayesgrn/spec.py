@@ -25,6 +25,15 @@ NOISE_FACTORS = ("free", "residual", "auto")
 #: guide kinds that can centre the noise factor on the residuals (the "conditional" guide
 #: draws the weights given the noise sds, the other way round)
 RESIDUAL_NOISE_KINDS = ("conjugate", "normal", "lowrank")
+
+
+def residual_noise_applies(family: str, guide_kind: str) -> bool:
+    """Return whether ``guide.noise = "residual"`` can be used.
+
+    It needs the linear Gaussian equations and a guide kind of :data:`RESIDUAL_NOISE_KINDS`.
+    """
+    return family == "gaussian" and guide_kind in RESIDUAL_NOISE_KINDS
+
 OBJECTIVES = ("elbo", "iw")
 INTERVENTIONS = ("cut", "ignore")
 LIKELIHOOD_KEYS = ("family", "interventions", "jacobian")
@@ -258,7 +267,7 @@ def _validate(spec: ModelSpec) -> None:
         (spec.guide.noise in NOISE_FACTORS, f"guide.noise must be one of {NOISE_FACTORS}"),
         (
             spec.guide.noise != "residual"
-            or (spec.family == "gaussian" and spec.guide.kind in RESIDUAL_NOISE_KINDS),
+            or residual_noise_applies(spec.family, spec.guide.kind),
             'guide.noise = "residual" needs likelihood.family = "gaussian" and guide.kind '
             f"one of {RESIDUAL_NOISE_KINDS} (the residuals are those of the linear equations); "
             'use guide.noise = "free" or "auto"',

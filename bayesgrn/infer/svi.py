@@ -128,7 +128,7 @@ def run_svi(
     ckpt = checkpoint or CheckpointConfig()
     stop = stop or StopFlag()
     steps_max = int(num_steps if num_steps is not None else cfg.num_steps)
-    noise = resolve_noise(spec, minibatched=subsample_size is not None)
+    noise = resolve_noise(spec.guide, spec.family, minibatched=subsample_size is not None)
     guide = HorseshoeGuide(inputs, spec.prior, dataclasses.replace(spec.guide, noise=noise))
     elbo = make_objective(cfg.objective, num_particles, max_plate_nesting=2)
     optimizer = torch.optim.Adam(guide.parameters(), lr=cfg.lr)
