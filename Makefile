@@ -25,7 +25,7 @@ demo: install
 
 test: install-test
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --maxprocesses 4
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

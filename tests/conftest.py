@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pyro
@@ -11,6 +12,12 @@ import torch
 import bayesgrn as bg
 
 DREAM4_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "dream4"
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # `make test` runs one pytest-xdist worker per core: one torch thread each, so that the
+    # workers do not oversubscribe the cores (and a worker's results do not depend on how
+    # many cores the machine has)
+    torch.set_num_threads(1)
 
 
 def pytest_addoption(parser):

@@ -8,7 +8,11 @@ from pyro.infer import Trace_ELBO
 
 import bayesgrn as bg
 from bayesgrn.guide import HorseshoeGuide
-from bayesgrn.infer.objective import AUTO_MAX_PARTICLES, ImportanceWeightedELBO, make_objective
+from bayesgrn.infer.objective import (
+    AUTO_SMALL_MAX_PARTICLES,
+    ImportanceWeightedELBO,
+    make_objective,
+)
 from bayesgrn.inputs import build_inputs
 from bayesgrn.model import grn_model
 
@@ -95,7 +99,7 @@ def test_default_fit_is_wider_than_the_mode_seeking_elbo_fit(tiny_sim):
     default = bg.fit(tiny_sim.data, **kwargs)
     elbo = bg.fit(tiny_sim.data, svi={"objective": "elbo", "num_particles": 1}, **kwargs)
     assert default.diagnostics["objective"] == "iw"
-    assert default.diagnostics["num_particles"] == AUTO_MAX_PARTICLES
+    assert default.diagnostics["num_particles"] == AUTO_SMALL_MAX_PARTICLES
     mask = default.allowed
     ratio = default.matrix("sd").to_numpy()[mask] / elbo.matrix("sd").to_numpy()[mask]
     assert np.median(ratio) > 1.04
@@ -105,7 +109,9 @@ def test_automatic_particles_follow_the_problem_size():
     from bayesgrn.infer.objective import resolve_particles
 
     assert resolve_particles(3, 10_000, 20_000, 1_000) == 3  # an explicit number is kept
-    assert resolve_particles(0, 9, 10, 110) == 16  # 10 genes: the cap
+    assert resolve_particles(0, 10, 10, 110) == 64  # 10 genes: the small problems' cap
+    assert resolve_particles(0, 30, 30, 90) == 36  # 30 genes: 2**17 elements
+    assert resolve_particles(0, 50, 50, 150) == 16  # 50 genes: the cap of larger ones
     assert resolve_particles(0, 99, 100, 301) == 6  # DREAM4's 100 genes x 301 samples
     assert resolve_particles(0, 299, 300, 300) == 1  # a few hundred genes: the ELBO
     assert resolve_particles(0, 195, 1643, 805) == 1

@@ -36,26 +36,42 @@ from bayesgrn.spec import OBJECTIVES
 #: ``svi.num_particles = 0`` ("auto"): the particles of one step share a working set of this
 #: many elements, counting per particle the weights (R x T) and the batch's fitted values (b x T)
 AUTO_PARTICLE_ELEMENTS = 2**18
-#: ... and there are at most this many of them. More particles make the guide a broader
-#: proposal; measured on 24 ten-gene problems against NUTS with the default guide (residual-
-#: centred noise factor), the median sd ratio went 0.87 / 0.90 / 0.92 and p_edge agreement
-#: 88.2% / 89.3% / 89.6% at 8 / 16 / 32 particles (docs/calibration.md, stop 21)
+#: ... and there are at most this many of them
 AUTO_MAX_PARTICLES = 16
+#: small problems get up to AUTO_SMALL_MAX_PARTICLES particles while their working set stays
+#: within AUTO_SMALL_ELEMENTS. More particles make the guide a broader proposal; measured on
+#: 24 ten-gene problems against NUTS with the default guide (residual-centred noise factor),
+#: the median sd ratio went 0.87 / 0.90 / 0.92 / 0.92 and p_edge agreement 88.2% / 89.3% /
+#: 89.6% / 90.3% at 8 / 16 / 32 / 64 particles, for 1.2x the time of 16 at 10 genes
+#: (docs/calibration.md, stops 21-22)
+AUTO_SMALL_MAX_PARTICLES = 64
+AUTO_SMALL_ELEMENTS = 2**17
 
 
 def resolve_particles(num_particles: int, n_regulators: int, n_targets: int, batch: int) -> int:
     r"""Return the particles per step: ``num_particles``, or the automatic choice for 0.
 
-    The automatic choice is :math:`K = \min(16, \max(1, \lfloor 2^{18} / (R T + b T)
-    \rfloor))`: 16 particles where a step is cheap (up to about 50 genes with 100 samples),
-    fewer above (100 genes with 300 samples: 6), a single one -- the plain ELBO -- where the
-    weights alone fill the budget (a few hundred genes and more), so that a step costs at
-    most about :math:`2^{18}` elements' worth more than the one-particle step.
+    With :math:`e = (R + b)\,T` elements per particle (weights and the batch's fitted
+    values), the automatic choice is
+
+    .. math::
+
+        K = \max\big(\min(16, \max(1, \lfloor 2^{18}/e \rfloor)),\;
+                      \min(64, \lfloor 2^{17}/e \rfloor)\big):
+
+    64 particles for small problems (10 genes with 110 samples), falling with their size
+    (30 genes with 90 samples: 36) to 16 at about 50 genes with 100 samples, fewer above
+    (100 genes with 300 samples: 6), a single one -- the plain ELBO --
+    where the weights alone fill the budget (a few hundred genes and more). A step thus costs
+    at most about :math:`2^{18}` elements' worth more than the one-particle step, and the
+    extra particles of small problems at most :math:`2^{17}`.
     """
     if num_particles >= 1:
         return int(num_particles)
     per_particle = max(1, (n_regulators + batch) * n_targets)
-    return int(min(AUTO_MAX_PARTICLES, max(1, AUTO_PARTICLE_ELEMENTS // per_particle)))
+    budget = min(AUTO_MAX_PARTICLES, max(1, AUTO_PARTICLE_ELEMENTS // per_particle))
+    small = min(AUTO_SMALL_MAX_PARTICLES, AUTO_SMALL_ELEMENTS // per_particle)
+    return int(max(budget, small))
 
 
 class ImportanceWeightedELBO(Trace_ELBO):
