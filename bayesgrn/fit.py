@@ -43,13 +43,13 @@ logger = logging.getLogger(__name__)
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 #: an SVI fit of fewer genes than this warns that NUTS is affordable and SVI measured
-#: over-confident there: on 5-gene networks the default's posterior sds were 0.76x NUTS's and
-#: its p_edge within 0.1 of NUTS's for 73% of pairs; 0.86x and 87% at 7 genes; 0.90x and
-#: 89.5% at 10 genes (docs/calibration.md, stop 21); NUTS takes about 2-4 minutes a chain there
+#: over-confident there: on 5-gene networks the default's posterior sds were 0.80x NUTS's and
+#: its p_edge within 0.1 of NUTS's for 77.5% of pairs; 0.90x and 92.5% at 7 genes; 0.92x and
+#: 90.3% at 10 genes (docs/calibration.md, stop 22); NUTS takes about 2-4 minutes a chain there
 SMALL_NETWORK_GENES = 10
 #: what the warning and the report say was measured (SMALL_NETWORK_GENES)
 SMALL_NETWORK_MEASURED = (
-    "5 genes: posterior sds 0.76x NUTS's, p_edge within 0.1 of NUTS's for 73% of pairs"
+    "5 genes: posterior sds 0.80x NUTS's, p_edge within 0.1 of NUTS's for 77.5% of pairs"
 )
 
 
