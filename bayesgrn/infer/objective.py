@@ -61,10 +61,10 @@ def resolve_particles(num_particles: int, n_regulators: int, n_targets: int, bat
 
     64 particles for small problems (10 genes with 110 samples), falling with their size
     (30 genes with 90 samples: 36) to 16 at about 50 genes with 100 samples, fewer above
-    (100 genes with 300 samples: 6), a single one -- the plain ELBO --
-    where the weights alone fill the budget (a few hundred genes and more). A step thus costs
-    at most about :math:`2^{18}` elements' worth more than the one-particle step, and the
-    extra particles of small problems at most :math:`2^{17}`.
+    (100 genes with 300 samples: 6), a single one -- the plain ELBO -- where the weights
+    alone fill the budget (a few hundred genes and more). A step thus costs at most about
+    :math:`2^{18}` elements' worth more than the one-particle step, and the extra particles
+    of small problems at most :math:`2^{17}`.
     """
     if num_particles >= 1:
         return int(num_particles)
