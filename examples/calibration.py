@@ -58,7 +58,7 @@ override its guide kind, SVI objective (``elbo`` or ``iw``) and particles per st
     python examples/calibration.py --datasets 3 --genes 10 --nuts 3
     python examples/calibration.py --simulators standardized --datasets 0 --nuts 6 \
         --nuts-chains 2 --nuts-simulator standardized --nuts-cache nuts/ --guide conjugate
-    python examples/calibration.py --datasets 0 --exact 40 --nuts-simulator standardized
+    python examples/calibration.py --datasets 0 --exact 24 --nuts-simulator standardized
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ NUTS takes minutes on a 10-gene problem. Without the Jacobian term (each target'
 regression, knocked-out genes' equations cut) the blocked Gibbs sampler samples the model's
 posterior exactly in seconds, and the SVI fit there uses the default guide, objective and
 particle count -- only the likelihood differs from the default's. ``python
-examples/calibration.py --datasets 0 --exact 40 --nuts-simulator offmodel`` measures the
+examples/calibration.py --datasets 0 --exact 24 --nuts-simulator standardized`` measures the
 same over many data sets (docs/calibration.md).
 """
 
