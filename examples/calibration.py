@@ -354,6 +354,11 @@ def agreement(a: bg.Posterior, b: bg.Posterior) -> tuple[float, float, float]:
     return float(np.median(sd_ratio)), float(np.mean(dp < 0.1)), float(corr[0, 1])
 
 
+def pooled(runs: list[bg.Posterior]) -> bg.Posterior:
+    """One posterior holding the draws of every chain (the reference of a comparison)."""
+    return runs[0].replace(w_draws=np.concatenate([r.w_draws for r in runs]))
+
+
 def unstable_share(runs: list[bg.Posterior]) -> float:
     """Largest share of draws without a stable steady state over the chains of one set."""
     shares = []
@@ -389,7 +394,7 @@ def run_nuts(args: argparse.Namespace) -> None:
         t1 = time.perf_counter()
         runs = [nuts_posterior(data, k, args, chain) for chain in range(chains)]
         t2 = time.perf_counter()
-        nuts = runs[0].replace(w_draws=np.concatenate([r.w_draws for r in runs]))
+        nuts = pooled(runs)
         rows.append(agreement(svi, nuts))
         svi_truth.append(assess(svi, data, w))
         nuts_truth.append(assess(nuts, data, w))
@@ -464,7 +469,7 @@ def run_exact(args: argparse.Namespace) -> None:
             for chain in range(2)
         ]
         t2 = time.perf_counter()
-        exact = runs[0].replace(w_draws=np.concatenate([r.w_draws for r in runs]))
+        exact = pooled(runs)
         rows.append(agreement(svi, exact))
         chain_rows.append(agreement(runs[0], runs[1]))
         (sd, close, corr), (chain_sd, chain_close, _) = rows[-1], chain_rows[-1]
