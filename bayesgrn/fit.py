@@ -94,11 +94,10 @@ def fit(
         A bundled spec name (``"horseshoe"``), a path to a TOML spec, or a :class:`ModelSpec`.
     method
         ``"svi"`` (default), ``"nuts"`` (small problems; reference posterior) or ``"gibbs"``
-        (exact blocked Gibbs sampling of the Gaussian model without the Jacobian term --
-        observational data or ``model="horseshoe_pseudolikelihood"`` -- up to a few hundred
-        regulators; see :mod:`bayesgrn.infer.gibbs`). An SVI fit of fewer than
-        :data:`SMALL_NETWORK_GENES` genes warns that NUTS is affordable there and SVI was
-        measured over-confident (``diagnostics["small_network"]``).
+        (exact Markov chain sampling of the Gaussian family, with or without the Jacobian
+        term, up to a few hundred regulators; see :mod:`bayesgrn.infer.gibbs`). An SVI fit
+        of fewer than :data:`SMALL_NETWORK_GENES` genes warns that SVI was measured
+        over-confident there (``diagnostics["small_network"]``).
     seed
         Seeds everything random in the fit; the caller's global RNG is left untouched.
     device

@@ -202,7 +202,9 @@ def _plan_gibbs(
     n_tgt = n_genes if n_targets is None else n_targets
     rg = n_regulators * n_tgt
     columns = n_regulators + n_conditions
-    working = 4 * n_tgt * columns**2 * 8 + 12 * rg * 8
+    # Gram, precision, Cholesky factor and solve per target, with the Jacobian step's
+    # covariances and host copies of the Gram matrices
+    working = 6 * n_tgt * columns**2 * 8 + 12 * rg * 8
     return MemoryPlan(
         n_samples=n_samples,
         batch=n_samples,

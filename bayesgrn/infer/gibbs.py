@@ -1,4 +1,4 @@
-r"""Exact blocked Gibbs sampling for the linear model without the Jacobian term.
+r"""Exact blocked Gibbs sampling of the linear Gaussian model.
 
 Without the Jacobian (observational data, or ``likelihood.jacobian = "never"``) the linear
 model is a set of independent Bayesian regressions, one per target :math:`j`, of its
@@ -37,10 +37,18 @@ half-Cauchy augmentation, Piironen & Vehtari 2017 for the slab):
    (their product unchanged; :meth:`_GibbsSampler._rescale_row`), along the ridge the
    single-site steps cross slowly.
 
+With clamped regulators (knockouts, knockdowns) the likelihood carries the Jacobian of the
+structural equations, which couples the targets. Step 1 then keeps the targets that are not
+regulators as above and updates each regulator's column by Metropolis-Hastings from a
+proposal tilted by the unclamped samples' determinant, and every sweep offers the two-way
+pairs a swap of their arms (:mod:`bayesgrn.infer.gibbs_jacobian`).
+
 Every step leaves the model's posterior invariant, so the draws are exact up to Monte Carlo
 error; all targets are updated at once on tensors. The cost per iteration is one
 :math:`(R + K)^3` Cholesky factor per target, so the method suits up to a few hundred
-regulators (the per-target Gram matrices take :math:`T (R + K)^2` numbers).
+regulators (the per-target Gram matrices take :math:`T (R + K)^2` numbers). The Jacobian
+step adds one covariance per regulator's column and a loop over the regulators (and over
+the two-way pairs offered a swap) of :math:`O(R^2)` work each.
 """
 
 from __future__ import annotations
@@ -51,6 +59,7 @@ import numpy as np
 import torch
 
 from bayesgrn.infer.convergence import split_rhat
+from bayesgrn.infer.gibbs_jacobian import JacobianWeightStep
 from bayesgrn.model import ModelInputs
 from bayesgrn.spec import ModelSpec
 
@@ -64,13 +73,6 @@ def gibbs_applicable(inputs: ModelInputs) -> str | None:
     """Return why the Gibbs sampler cannot fit ``inputs``, or None when it can."""
     if inputs.family != "gaussian":
         return f"method='gibbs' needs likelihood.family = 'gaussian', not {inputs.family!r}"
-    if inputs.jacobian_targets is not None:
-        return (
-            "method='gibbs' samples the model without the Jacobian term (observational data, "
-            "or likelihood.jacobian = 'never'); these data clamp regulators, so the default "
-            "likelihood carries the Jacobian: use method='svi', or model="
-            "'horseshoe_pseudolikelihood' to sample the per-target regressions exactly"
-        )
     return None
 
 
@@ -132,6 +134,19 @@ class _GibbsSampler:
             self.accepted["kappa"] = self.accepted["kappa_row"] = 0.0
             self.row_step = torch.full((self.n_reg, 1), 0.5, dtype=f64, device=x.device)
             self.n_allowed_row = self.allowed.sum(1, keepdim=True)  # (R, 1)
+        self.jacobian = (
+            None
+            if inputs.jacobian_targets is None
+            else JacobianWeightStep(
+                inputs,
+                inputs.n_conditions,
+                self.gram,
+                self.cross,
+                (active * y.square()).sum(0),
+                self.local2,
+                spec.prior.noise_scale,
+            )
+        )
 
     @staticmethod
     def _weight_var(lam2: torch.Tensor, tau2: torch.Tensor, c2: torch.Tensor) -> torch.Tensor:
@@ -152,10 +167,16 @@ class _GibbsSampler:
         noise = torch.randn_like(mean)
         draw = mean + torch.linalg.solve_triangular(chol.transpose(-1, -2), noise, upper=True)
         coef = draw.squeeze(-1).T  # (P, T)
-        s.w = torch.where(self.excluded, 0.0, coef[: self.n_reg])
-        s.b = coef[self.n_reg :]
+        if self.jacobian is None:
+            s.w = torch.where(self.excluded, 0.0, coef[: self.n_reg])
+            s.b = coef[self.n_reg :]
+        else:  # regulators' columns by Metropolis-Hastings (bayesgrn.infer.gibbs_jacobian)
+            s.w, s.b = self.jacobian.update(
+                s.w, s.b, coef, mean.squeeze(-1).T, chol, self.excluded
+            )
+            self.jacobian.swap_pairs(s)
         # 2. noise variance: conjugate proposal, half-normal prior in the acceptance
-        resid = (self.y - self.design @ coef) * self.active
+        resid = (self.y - self.design @ torch.cat([s.w, s.b], 0)) * self.active
         proposal = _inv_gamma(0.5 * self.n_obs, 0.5 * resid.square().sum(0))
 
         def log_w_sigma(v: torch.Tensor) -> torch.Tensor:
@@ -303,6 +324,12 @@ def run_gibbs(
         "num_chains": num_chains,
         "acceptance": {k: round(v / total, 4) for k, v in sampler.accepted.items()},
     }
+    if sampler.jacobian is not None:  # the regulators' weight columns (Jacobian step)
+        step = sampler.jacobian
+        diagnostics["acceptance"]["weights"] = round(step.accepted / max(step.proposed, 1), 4)
+        diagnostics["acceptance"]["swap"] = round(
+            step.swaps_accepted / max(step.swaps_proposed, 1), 4
+        )
     if num_chains > 1:
         diagnostics["rhat"] = split_rhat(np.stack(chains_w))
     means = {k: (v / (num_chains * num_samples)).cpu().numpy() for k, v in sums.items()}
