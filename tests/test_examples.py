@@ -11,7 +11,7 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 TINY_ARGS = {
     "calibration.py": [
         "--datasets", "2", "--genes", "5", "--steps", "20", "--nuts", "1", "--nuts-samples", "5",
-        "--nuts-chains", "2", "--exact", "1",
+        "--nuts-chains", "2", "--exact", "1", "--exact-draws", "40",
     ],  # fmt: skip
     "quickstart.py": ["--genes", "6", "--samples", "20", "--steps", "30"],
     "benchmarks/recovery.py": ["--genes", "6", "--samples", "30", "--seeds", "0", "--steps", "30"],
