@@ -256,12 +256,12 @@ def test_site_means_have_the_same_shapes_after_svi_and_nuts():
     assert shapes["sigma"] == (3,)
 
 
-def test_svi_on_a_network_of_a_handful_of_genes_points_to_nuts(tiny_sim, caplog):
+def test_svi_on_a_network_of_a_handful_of_genes_points_to_the_exact_sampler(tiny_sim, caplog):
     # measured over-confident below 10 genes (docs/calibration.md): the fit says so
     with caplog.at_level(logging.WARNING, logger="bayesgrn.fit"):
         post = bg.fit(tiny_sim.data, num_steps=50, seed=0, psis_draws=0)
     assert post.diagnostics["small_network"] is True
-    assert any("method='nuts'" in r.getMessage() for r in caplog.records)
+    assert any("method='gibbs'" in r.getMessage() for r in caplog.records)
     ten = bg.simulate(SMALL_NETWORK_GENES, 30, knockouts=0, seed=1).data
     assert "small_network" not in bg.fit(ten, num_steps=50, seed=0, psis_draws=0).diagnostics
     nuts = bg.fit(tiny_sim.data, method="nuts", num_samples=10, warmup_steps=10, seed=0)
