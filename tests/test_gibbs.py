@@ -130,3 +130,14 @@ def test_gibbs_with_the_jacobian_agrees_with_nuts():
     accept = gibbs.diagnostics["acceptance"]
     assert accept["weights"] > 0.5  # the tilted proposal leaves little to the correction
     assert "swap" in accept
+
+
+def test_gibbs_with_the_jacobian_and_no_clamped_sample():
+    # likelihood.jacobian = "always" on observational data: every sample is unclamped
+    import dataclasses
+
+    data = bg.simulate(4, 30, knockouts=0, seed=0).data
+    spec = dataclasses.replace(bg.load_spec("horseshoe"), jacobian="always")
+    post = bg.fit(data, model=spec, method="gibbs", num_samples=50, warmup_steps=10, seed=0)
+    assert post.diagnostics["acceptance"]["weights"] > 0.5
+    assert np.isfinite(post.w_draws).all()

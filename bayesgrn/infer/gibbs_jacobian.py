@@ -78,9 +78,9 @@ _SWAP_THRESHOLD = 0.1
 class JacobianWeightStep:
     """Metropolis-Hastings update of the regulators' weight columns (module docstring).
 
-    The sequential loop over regulators works on small float64 numpy arrays (a few
-    regulators' columns per sweep, where torch's per-call overhead would dominate); its
-    random numbers come from torch's generator, so a seeded fit repeats exactly.
+    The sequential loop over regulators (one column, then one pair, at a time) works on
+    float64 numpy arrays, where torch's per-call overhead would dominate; its random numbers
+    come from torch's generator, so a seeded fit repeats exactly.
     """
 
     def __init__(
@@ -100,9 +100,10 @@ class JacobianWeightStep:
         free = (clamped < 0).all(1)
         self.n_free = float(free.sum())
         # distinct clamp patterns (rows of regulators, padded with -1) and their sample counts
-        self.patterns, counts = np.unique(
-            clamped[~free].reshape(-1, clamped.shape[1]), axis=0, return_counts=True
-        )
+        if clamped.shape[1] == 0 or free.all():
+            clamped = np.full((1, 1), -1, dtype=np.int64)  # no clamps: one empty pattern, n = 0
+            free = np.ones(1, dtype=bool)
+        self.patterns, counts = np.unique(clamped[~free], axis=0, return_counts=True)
         self.counts = counts.astype(np.float64)
         self.pad = self.patterns < 0  # (n_patterns, k_max)
         self.pad_square = self.pad[:, :, None] | self.pad[:, None, :]
