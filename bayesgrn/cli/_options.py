@@ -165,8 +165,8 @@ def add_sampler_options(sub: argparse.ArgumentParser) -> None:
         choices=("svi", "nuts", "gibbs"),
         default="svi",
         help="svi (default), nuts (small problems: reference posterior) or gibbs (exact, "
-        "Gaussian model without the Jacobian term: observational data or the "
-        "horseshoe_pseudolikelihood spec)",
+        "Gaussian family: the observational model up to a few hundred genes, the knockout "
+        "model with its Jacobian term on small networks)",
     )
     sub.add_argument(
         "--samples",

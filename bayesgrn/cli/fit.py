@@ -67,7 +67,7 @@ examples:
   bayesgrn fit counts.csv --transform log1p --drop-constant --out run --device cuda
   bayesgrn fit sim/expression.tsv --design sim/design.tsv --out run --overwrite
   bayesgrn fit small.tsv --out run --method nuts --chains 2    # reference posterior
-  bayesgrn fit obs.tsv --out run --method gibbs --samples 1000 # exact, no Jacobian term
+  bayesgrn fit obs.tsv --out run --method gibbs --samples 1000 # exact (Gaussian family)
 
 --method svi (the default) fits the variational posterior and is the only method with
 checkpoints, --resume, --subsample-size and --shards; nuts and gibbs draw --samples
