@@ -67,6 +67,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -324,24 +325,37 @@ def nuts_posterior(
     at ``W = 0`` (since stop 19); chains cached before started at random points and some sit
     in unstable modes (docs/calibration.md).
     """
-    cache = None
-    if args.nuts_cache:
-        name = (
-            f"nuts_{args.nuts_simulator}_{Path(args.model).stem}_g{args.genes}_n{args.samples}"
-            f"_ko{int(args.knockouts)}_s{args.seed + 1000 + k}_m{args.nuts_samples}"
-            f"{f'_c{chain}' if chain else ''}_w0.npz"
-        )
-        cache = Path(args.nuts_cache) / name
-        if cache.is_file():
-            return bg.Posterior.load(cache)
-    post = bg.fit(
-        data,
-        model=args.model,
-        method="nuts",
-        seed=k + 100 * chain,
-        num_samples=args.nuts_samples,
-        warmup_steps=args.nuts_samples,
+    suffix = f"_m{args.nuts_samples}{f'_c{chain}' if chain else ''}_w0.npz"
+    return cached_chain(
+        args,
+        f"nuts{set_label(args, k)}{suffix}",
+        lambda: bg.fit(
+            data,
+            model=args.model,
+            method="nuts",
+            seed=k + 100 * chain,
+            num_samples=args.nuts_samples,
+            warmup_steps=args.nuts_samples,
+        ),
     )
+
+
+def set_label(args: argparse.Namespace, k: int) -> str:
+    """The part of a cache name that names data set ``k`` of the reference simulator."""
+    return (
+        f"_{args.nuts_simulator}_{Path(args.model).stem}_g{args.genes}_n{args.samples}"
+        f"_ko{int(args.knockouts)}_s{args.seed + 1000 + k}"
+    )
+
+
+def cached_chain(
+    args: argparse.Namespace, name: str, run: Callable[[], bg.Posterior]
+) -> bg.Posterior:
+    """``run()``, read from ``--nuts-cache``/``name`` when saved there before, else saved."""
+    cache = Path(args.nuts_cache) / name if args.nuts_cache else None
+    if cache is not None and cache.is_file():
+        return bg.Posterior.load(cache)
+    post = run()
     if cache is not None:
         post.save(cache)
     return post
@@ -445,27 +459,19 @@ def exact_posterior(
 ) -> bg.Posterior:
     """One Gibbs chain on one data set (seed ``k + 100 chain``), cached like NUTS chains."""
     draws = args.exact_draws or (EXACT_DRAWS_NO_JACOBIAN if args.no_jacobian else EXACT_DRAWS)
-    cache = None
-    if args.nuts_cache:
-        name = (
-            f"gibbs_{args.nuts_simulator}_{Path(args.model).stem}_g{args.genes}_n{args.samples}"
-            f"_ko{int(args.knockouts)}_s{args.seed + 1000 + k}_m{draws}"
-            f"{'_nojac' if args.no_jacobian else ''}_c{chain}.npz"
-        )
-        cache = Path(args.nuts_cache) / name
-        if cache.is_file():
-            return bg.Posterior.load(cache)
-    post = bg.fit(
-        data,
-        model=spec,
-        method="gibbs",
-        seed=k + 100 * chain,
-        num_samples=draws,
-        warmup_steps=draws // 4,
+    suffix = f"_m{draws}{'_nojac' if args.no_jacobian else ''}_c{chain}.npz"
+    return cached_chain(
+        args,
+        f"gibbs{set_label(args, k)}{suffix}",
+        lambda: bg.fit(
+            data,
+            model=spec,
+            method="gibbs",
+            seed=k + 100 * chain,
+            num_samples=draws,
+            warmup_steps=draws // 4,
+        ),
     )
-    if cache is not None:
-        post.save(cache)
-    return post
 
 
 def run_exact(args: argparse.Namespace) -> None:

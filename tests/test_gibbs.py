@@ -6,6 +6,18 @@ import pytest
 import bayesgrn as bg
 
 
+def assert_agrees_with_nuts(gibbs: bg.Posterior, nuts: bg.Posterior) -> None:
+    """Means within 0.5 NUTS sds, median sd ratio 0.85-1.15, p_edge within 0.2 everywhere."""
+    allowed = nuts.allowed
+    mean_n, sd_n = nuts.w_draws.mean(0)[allowed], nuts.w_draws.std(0)[allowed]
+    mean_g, sd_g = gibbs.w_draws.mean(0)[allowed], gibbs.w_draws.std(0)[allowed]
+    assert np.max(np.abs(mean_g - mean_n) / sd_n) < 0.5
+    assert 0.85 < np.median(sd_g / sd_n) < 1.15
+    p_n = nuts.matrix("p_edge").to_numpy()[allowed]
+    p_g = gibbs.matrix("p_edge").to_numpy()[allowed]
+    assert np.abs(p_n - p_g).max() < 0.2
+
+
 @pytest.fixture(scope="module")
 def observational():
     return bg.simulate(4, 60, knockouts=0, seed=3).data
@@ -23,15 +35,8 @@ def test_gibbs_agrees_with_nuts_on_the_same_model(observational, prior):
     gibbs = bg.fit(observational, method="gibbs", seed=0, **draws)
     assert gibbs.method == "gibbs"
     assert gibbs.n_draws == 2000
-    allowed = nuts.allowed
-    mean_n, sd_n = nuts.w_draws.mean(0)[allowed], nuts.w_draws.std(0)[allowed]
-    mean_g, sd_g = gibbs.w_draws.mean(0)[allowed], gibbs.w_draws.std(0)[allowed]
-    assert np.max(np.abs(mean_g - mean_n) / sd_n) < 0.5
-    assert 0.85 < np.median(sd_g / sd_n) < 1.15
-    p_n = nuts.matrix("p_edge").to_numpy()[allowed]
-    p_g = gibbs.matrix("p_edge").to_numpy()[allowed]
-    assert np.abs(p_n - p_g).max() < 0.2
-    assert (gibbs.w_draws[:, ~allowed] == 0).all()
+    assert_agrees_with_nuts(gibbs, nuts)
+    assert (gibbs.w_draws[:, ~nuts.allowed] == 0).all()
     accept = gibbs.diagnostics["acceptance"]
     hub_steps = {"kappa", "kappa_row"} if prior is None else set()
     assert set(accept) == {"sigma", "lam", "tau", "c2"} | hub_steps
@@ -119,14 +124,7 @@ def test_gibbs_with_the_jacobian_agrees_with_nuts():
     data = bg.simulate(3, 60, knockouts="all", seed=3).data
     nuts = bg.fit(data, method="nuts", seed=0, num_samples=300, warmup_steps=300)
     gibbs = bg.fit(data, method="gibbs", seed=0, num_samples=4000, warmup_steps=500)
-    allowed = nuts.allowed
-    mean_n, sd_n = nuts.w_draws.mean(0)[allowed], nuts.w_draws.std(0)[allowed]
-    mean_g, sd_g = gibbs.w_draws.mean(0)[allowed], gibbs.w_draws.std(0)[allowed]
-    assert np.max(np.abs(mean_g - mean_n) / sd_n) < 0.5
-    assert 0.85 < np.median(sd_g / sd_n) < 1.15
-    p_n = nuts.matrix("p_edge").to_numpy()[allowed]
-    p_g = gibbs.matrix("p_edge").to_numpy()[allowed]
-    assert np.abs(p_n - p_g).max() < 0.2
+    assert_agrees_with_nuts(gibbs, nuts)
     accept = gibbs.diagnostics["acceptance"]
     assert accept["weights"] > 0.5  # the tilted proposal leaves little to the correction
     assert "swap" in accept
