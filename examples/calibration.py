@@ -456,11 +456,16 @@ def run_nuts(args: argparse.Namespace) -> None:
     print_against_truth({"SVI": svi_truth, "NUTS": nuts_truth})
 
 
+def exact_draws(args: argparse.Namespace) -> int:
+    """Draws per Gibbs chain behind ``--exact`` (warm-up: a quarter as many)."""
+    return args.exact_draws or (EXACT_DRAWS_NO_JACOBIAN if args.no_jacobian else EXACT_DRAWS)
+
+
 def exact_posterior(
     data: bg.ExpressionData, k: int, args: argparse.Namespace, spec: bg.ModelSpec, chain: int
 ) -> bg.Posterior:
     """One Gibbs chain on one data set (seed ``k + 100 chain``), cached like NUTS chains."""
-    draws = args.exact_draws or (EXACT_DRAWS_NO_JACOBIAN if args.no_jacobian else EXACT_DRAWS)
+    draws = exact_draws(args)
     suffix = f"_m{draws}{'_nojac' if args.no_jacobian else ''}_c{chain}.npz"
     return cached_chain(
         args,
@@ -481,7 +486,7 @@ def run_exact(args: argparse.Namespace) -> None:
     spec = bg.load_spec(args.model)
     if args.no_jacobian:
         spec = dataclasses.replace(spec, jacobian="never")
-    draws = args.exact_draws or (EXACT_DRAWS_NO_JACOBIAN if args.no_jacobian else EXACT_DRAWS)
+    draws = exact_draws(args)
     print(
         f"\n== SVI{guide_label(args)} vs the exact Gibbs sampler (2 chains of {draws} pooled; "
         f"likelihood.jacobian = {spec.jacobian}): {args.exact} {args.nuts_simulator} data "

@@ -139,10 +139,10 @@ class _GibbsSampler:
             if inputs.jacobian_targets is None
             else JacobianWeightStep(
                 inputs,
-                inputs.n_conditions,
                 self.gram,
                 self.cross,
                 (active * y.square()).sum(0),
+                self.n_obs,
                 self.local2,
                 spec.prior.noise_scale,
             )

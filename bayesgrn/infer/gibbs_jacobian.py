@@ -86,10 +86,10 @@ class JacobianWeightStep:
     def __init__(
         self,
         inputs: ModelInputs,
-        n_intercepts: int,
         gram: torch.Tensor,
         cross: torch.Tensor,
         yy: torch.Tensor,
+        n_obs: torch.Tensor,
         local2: torch.Tensor,
         noise_scale: float,
     ) -> None:
@@ -105,20 +105,20 @@ class JacobianWeightStep:
             free = np.ones(1, dtype=bool)
         self.patterns, counts = np.unique(clamped[~free], axis=0, return_counts=True)
         self.counts = counts.astype(np.float64)
+        self.n_samples = self.n_free + float(self.counts.sum())  # every sample carries det B
         self.pad = self.patterns < 0  # (n_patterns, k_max)
         self.pad_square = self.pad[:, :, None] | self.pad[:, None, :]
         self.pad_eye = np.broadcast_to(np.eye(clamped.shape[1]), self.pad_square.shape)
-        self.n_intercepts = n_intercepts
         self.is_regulator_column = np.zeros(inputs.n_targets, dtype=bool)
         self.is_regulator_column[self.targets] = True
         self.accepted = 0.0
         self.proposed = 0
         self.swaps_accepted = 0.0
         self.swaps_proposed = 0
-        # per target: Gram matrix of its design, design' y and y' y over unperturbed samples
+        # per target over its unperturbed samples: Gram matrix of its design, design' y,
+        # y' y and the number of samples
         self.gram, self.cross = gram.cpu().numpy(), cross.cpu().numpy()  # (T, P, P), (T, P)
-        self.yy = yy.cpu().numpy()  # (T,)
-        self.n_obs = inputs.active.sum(0).cpu().numpy().astype(np.float64)  # (T,)
+        self.yy, self.n_obs = yy.cpu().numpy(), n_obs.cpu().numpy()  # (T,), (T,)
         self.noise_scale = noise_scale
         self.local2 = local2.cpu().numpy()  # (R, T)
         allowed = (inputs.allowed.cpu().numpy() > 0)[:, self.targets]  # (R, R)
@@ -130,8 +130,7 @@ class JacobianWeightStep:
         sign, logdet = np.linalg.slogdet(block)
         if sign == 0.0:
             return -math.inf
-        n_samples = self.n_free + float(self.counts.sum())
-        return n_samples * logdet + self.log_clamped(np.linalg.inv(block))
+        return self.n_samples * logdet + self.log_clamped(np.linalg.inv(block))
 
     def log_clamped(self, binv: np.ndarray) -> float:
         r"""Sum of the clamped samples' :math:`\log|\det B_{-K,-K}| - \log|\det B|`.
@@ -167,8 +166,7 @@ class JacobianWeightStep:
             return None
         binv_new = binv - np.outer(binv @ step, binv[r]) / rho
         log_clamped_new = self.log_clamped(binv_new)
-        n_samples = self.n_free + float(self.counts.sum())
-        change = n_samples * math.log(abs(rho)) + log_clamped_new - log_clamped
+        change = self.n_samples * math.log(abs(rho)) + log_clamped_new - log_clamped
         return change, binv_new, log_clamped_new
 
     def update(
